@@ -31,7 +31,9 @@ use std::collections::BTreeSet;
 /// generator replaces with a hand-written open type.
 pub const BATCH_STATUS_SCHEMA: &str = "BatchStatus";
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
 /// Applies every rule, in order.
@@ -115,17 +117,26 @@ pub fn unify_success_responses(
     operation: &mut Value,
     components: &Value,
 ) -> Result<(), CodegenError> {
-    let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
         return Ok(());
     };
-    let codes: Vec<String> = responses.keys().filter(|c| is_success_code(c)).cloned().collect();
+    let codes: Vec<String> = responses
+        .keys()
+        .filter(|c| is_success_code(c))
+        .cloned()
+        .collect();
     if codes.len() <= 1 && codes.first().is_none_or(|c| c.eq_ignore_ascii_case("2XX")) {
         return Ok(());
     }
     let mut bodies = Vec::new();
     let mut descriptions = Vec::new();
     for code in &codes {
-        let response = resolve(&responses[code], components).cloned().unwrap_or(Value::Null);
+        let response = resolve(&responses[code], components)
+            .cloned()
+            .unwrap_or(Value::Null);
         if let Some(d) = response.get("description").and_then(Value::as_str) {
             descriptions.push(format!("{code}: {d}"));
         }
@@ -136,7 +147,10 @@ pub fn unify_success_responses(
     let chosen = match bodies.len() {
         0 => None,
         _ => {
-            let sets: Vec<_> = bodies.iter().map(|b| property_names(b, components)).collect();
+            let sets: Vec<_> = bodies
+                .iter()
+                .map(|b| property_names(b, components))
+                .collect();
             let index = sets
                 .iter()
                 .position(|candidate| sets.iter().all(|other| other.is_subset(candidate)))
@@ -163,7 +177,10 @@ pub fn unify_success_responses(
 /// Turns a `default` response into explicit `4XX` and `5XX` responses (unless the operation
 /// already has them), so that it no longer also counts as a success.
 pub fn split_default_response(operation: &mut Value) {
-    let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
         return;
     };
     if let Some(default) = responses.remove("default") {
@@ -177,7 +194,10 @@ pub fn split_default_response(operation: &mut Value) {
 /// as a raw byte stream together with the status and headers, so the client can decode it
 /// leniently, whatever it is (HubSpot's `Error`, a 429 without `category`, a proxy's HTML).
 pub fn raw_error_bodies(operation: &mut Value, components: &Value) -> Result<(), CodegenError> {
-    let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
         return Ok(());
     };
     for (code, response) in responses.iter_mut() {
@@ -193,7 +213,10 @@ pub fn raw_error_bodies(operation: &mut Value, components: &Value) -> Result<(),
             .and_then(|c| c.values().find_map(|m| m.get("schema")))
             .cloned()
             .unwrap_or_else(|| json!({}));
-        let description = resolved.get("description").cloned().unwrap_or_else(|| json!(""));
+        let description = resolved
+            .get("description")
+            .cloned()
+            .unwrap_or_else(|| json!(""));
         *response = json!({
             "description": description,
             "content": { "*/*": { "schema": schema } },
@@ -216,7 +239,11 @@ pub fn method_name(path: &str, method: &str) -> String {
         .filter(|s| !s.starts_with('{'))
         .map(|s| s.replace('-', "_").to_ascii_lowercase())
         .collect();
-    if words.is_empty() { method.to_ascii_lowercase() } else { words.join("_") }
+    if words.is_empty() {
+        method.to_ascii_lowercase()
+    } else {
+        words.join("_")
+    }
 }
 
 /// Replaces the path-like `operationId` with [`method_name`]; the original is kept as
@@ -238,7 +265,9 @@ fn name_operation(path: &str, method: &str, operation: &mut Value) {
 }
 
 fn schemas_mut(spec: &mut Value) -> Option<&mut Map<String, Value>> {
-    spec.get_mut("components")?.get_mut("schemas")?.as_object_mut()
+    spec.get_mut("components")?
+        .get_mut("schemas")?
+        .as_object_mut()
 }
 
 /// Moves the inline `status` enum of the `BatchResponse*` schemas into one named schema,
@@ -282,7 +311,10 @@ fn request_schemas(spec: &Value) -> BTreeSet<String> {
             }
         }
     }
-    let schemas = spec.pointer("/components/schemas").cloned().unwrap_or(Value::Null);
+    let schemas = spec
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
     while let Some(value) = pending.pop() {
         collect_refs(&value, &mut |name| {
             if found.insert(name.to_string())
@@ -344,8 +376,13 @@ pub fn loosen_empty_object_schemas(spec: &mut Value) {
         match value {
             Value::Object(map) => {
                 let empty_object = map.get("type").and_then(Value::as_str) == Some("object")
-                    && map.get("properties").and_then(Value::as_object).is_some_and(Map::is_empty)
-                    && map.keys().all(|k| matches!(k.as_str(), "type" | "properties" | "description"));
+                    && map
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .is_some_and(Map::is_empty)
+                    && map
+                        .keys()
+                        .all(|k| matches!(k.as_str(), "type" | "properties" | "description"));
                 if empty_object {
                     map.remove("type");
                     map.remove("properties");
@@ -395,12 +432,14 @@ mod tests {
 
     #[test]
     fn success_responses_unify_on_the_superset_schema() {
-        let mut op = json!({ "responses": { "200": body("Small"), "207": body("Big"), "default": {} } });
+        let mut op =
+            json!({ "responses": { "200": body("Small"), "207": body("Big"), "default": {} } });
         unify_success_responses(&mut op, &components()).unwrap();
         let responses = op["responses"].as_object().unwrap();
         assert_eq!(responses.keys().collect::<Vec<_>>(), ["2XX", "default"]);
         assert_eq!(
-            op.pointer("/responses/2XX/content/application~1json/schema/$ref").unwrap(),
+            op.pointer("/responses/2XX/content/application~1json/schema/$ref")
+                .unwrap(),
             "#/components/schemas/Big"
         );
     }
@@ -424,7 +463,12 @@ mod tests {
     fn default_becomes_4xx_and_5xx() {
         let mut op = json!({ "responses": { "2XX": {}, "default": { "$ref": "#/components/responses/Error" } } });
         split_default_response(&mut op);
-        let keys: Vec<_> = op["responses"].as_object().unwrap().keys().cloned().collect();
+        let keys: Vec<_> = op["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         assert_eq!(keys, ["2XX", "4XX", "5XX"]);
     }
 
@@ -444,10 +488,22 @@ mod tests {
 
     #[test]
     fn method_names_come_from_the_path_after_the_object_type() {
-        assert_eq!(method_name("/crm/objects/v3/projects/batch/upsert", "post"), "batch_upsert");
-        assert_eq!(method_name("/crm/objects/2026-03/projects/batch/upsert", "post"), "batch_upsert");
-        assert_eq!(method_name("/crm/v3/objects/{objectType}/batch/upsert", "post"), "batch_upsert");
-        assert_eq!(method_name("/crm/objects/v3/projects/{projectId}", "get"), "get");
+        assert_eq!(
+            method_name("/crm/objects/v3/projects/batch/upsert", "post"),
+            "batch_upsert"
+        );
+        assert_eq!(
+            method_name("/crm/objects/2026-03/projects/batch/upsert", "post"),
+            "batch_upsert"
+        );
+        assert_eq!(
+            method_name("/crm/v3/objects/{objectType}/batch/upsert", "post"),
+            "batch_upsert"
+        );
+        assert_eq!(
+            method_name("/crm/objects/v3/projects/{projectId}", "get"),
+            "get"
+        );
         assert_eq!(method_name("/crm/objects/v3/projects", "post"), "post");
     }
 
@@ -458,7 +514,10 @@ mod tests {
         name_operations(&mut spec);
         let op = &spec["paths"]["/crm/objects/v3/projects/batch/upsert"]["post"];
         assert_eq!(op["operationId"], "batch_upsert");
-        assert_eq!(op["x-hubspot-operation-id"], "post-/crm/objects/v3/projects/batch/upsert");
+        assert_eq!(
+            op["x-hubspot-operation-id"],
+            "post-/crm/objects/v3/projects/batch/upsert"
+        );
     }
 
     #[test]
@@ -473,9 +532,15 @@ mod tests {
         let schemas = &spec["components"]["schemas"];
         assert_eq!(schemas[BATCH_STATUS_SCHEMA], status);
         for name in ["BatchResponseA", "BatchResponseB"] {
-            assert_eq!(schemas[name]["properties"]["status"]["$ref"], "#/components/schemas/BatchStatus");
+            assert_eq!(
+                schemas[name]["properties"]["status"]["$ref"],
+                "#/components/schemas/BatchStatus"
+            );
         }
-        assert_eq!(schemas["StandardError"]["properties"]["status"]["type"], "string");
+        assert_eq!(
+            schemas["StandardError"]["properties"]["status"]["type"],
+            "string"
+        );
     }
 
     #[test]
@@ -491,9 +556,16 @@ mod tests {
         });
         nullable_response_values(&mut spec);
         let s = &spec["components"]["schemas"];
-        assert_eq!(s["Output"]["properties"]["properties"]["additionalProperties"]["nullable"], true);
+        assert_eq!(
+            s["Output"]["properties"]["properties"]["additionalProperties"]["nullable"],
+            true
+        );
         assert_eq!(s["Output"]["properties"]["requestedAt"]["nullable"], true);
-        assert!(s["Item"]["properties"]["properties"]["additionalProperties"].get("nullable").is_none());
+        assert!(
+            s["Item"]["properties"]["properties"]["additionalProperties"]
+                .get("nullable")
+                .is_none()
+        );
     }
 
     #[test]

@@ -1,0 +1,243 @@
+//! The generated client against a real HTTP server on loopback (httpmock).
+
+use httpmock::prelude::*;
+use hubspot_projects_api::{BatchStatus, ByteStream, Client, Error, types};
+use serde_json::json;
+
+const PATH: &str = "/crm/objects/v3/projects/batch/upsert";
+
+fn client(server: &MockServer) -> Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let mut auth = reqwest::header::HeaderValue::from_static("Bearer pat-na1-test");
+    auth.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, auth);
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    Client::new_with_client(&server.base_url(), http)
+}
+
+fn body() -> types::BatchInputSimplePublicObjectBatchInputUpsert {
+    types::BatchInputSimplePublicObjectBatchInputUpsert {
+        inputs: vec![types::SimplePublicObjectBatchInputUpsert {
+            id: "PRJ-1".into(),
+            id_property: Some("project_code".into()),
+            object_write_trace_id: Some("t-1".into()),
+            properties: [("hs_name".to_string(), "Launch".to_string())].into(),
+        }],
+    }
+}
+
+fn result(id: &str, new: bool) -> serde_json::Value {
+    json!({
+        "archived": false, "createdAt": "2026-11-07T05:31:56Z", "updatedAt": "2026-11-07T05:31:56Z",
+        "id": id, "new": new, "objectWriteTraceId": "t-1",
+        "properties": { "hs_name": "Launch", "project_code": "PRJ-1" }
+    })
+}
+
+fn answer(results: serde_json::Value) -> serde_json::Value {
+    json!({
+        "completedAt": "2026-11-07T05:31:57Z", "startedAt": "2026-11-07T05:31:56Z",
+        "requestedAt": "2026-11-07T05:31:55Z", "status": "COMPLETE", "results": results
+    })
+}
+
+async fn error_body(error: Error<ByteStream>) -> (u16, String) {
+    match error {
+        Error::ErrorResponse(response) => {
+            let status = response.status().as_u16();
+            let mut stream = response.into_inner().into_inner();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+                bytes.extend_from_slice(&chunk.unwrap());
+            }
+            (status, String::from_utf8(bytes).unwrap())
+        }
+        other => panic!("expected an error response, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_request_has_the_method_path_auth_content_type_and_the_seed_shape() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(PATH)
+                .header("authorization", "Bearer pat-na1-test")
+                .header("content-type", "application/json")
+                .header_missing("api-version")
+                .json_body(json!({ "inputs": [{
+                    "id": "PRJ-1", "idProperty": "project_code", "objectWriteTraceId": "t-1",
+                    "properties": { "hs_name": "Launch" }
+                }] }));
+            then.status(200)
+                .json_body(answer(json!([result("101", true)])));
+        })
+        .await;
+    let response = client(&server).batch_upsert(&body()).await.unwrap();
+    mock.assert_async().await;
+    assert_eq!(response.status(), 200);
+    let answer = response.into_inner();
+    assert_eq!(answer.status, BatchStatus::Complete);
+    assert_eq!(answer.results[0].id, "101");
+    assert!(answer.results[0].new);
+    assert_eq!(
+        answer.results[0].object_write_trace_id.as_deref(),
+        Some("t-1")
+    );
+    assert!(answer.errors.is_empty());
+}
+
+#[tokio::test]
+async fn a_207_keeps_its_errors_and_count() {
+    let server = MockServer::start_async().await;
+    let mut reply = answer(json!([result("101", false)]));
+    reply["numErrors"] = json!(1);
+    reply["errors"] = json!([{
+        "status": "error", "category": "VALIDATION_ERROR", "message": "Property \"x\" does not exist",
+        "context": { "id": ["PRJ-2"] }, "errors": [], "links": {}, "subCategory": "UNKNOWN_PROPERTY"
+    }]);
+    server.mock(|when, then| {
+        when.method(POST).path(PATH);
+        then.status(207).json_body(reply);
+    });
+    let response = client(&server).batch_upsert(&body()).await.unwrap();
+    assert_eq!(response.status(), 207);
+    let answer = response.into_inner();
+    assert_eq!(answer.num_errors, Some(1));
+    assert_eq!(answer.errors[0].category, "VALIDATION_ERROR");
+    assert_eq!(answer.errors[0].context["id"], ["PRJ-2"]);
+    assert_eq!(
+        answer.errors[0].sub_category,
+        Some(json!("UNKNOWN_PROPERTY"))
+    );
+    assert!(!answer.results[0].new);
+}
+
+#[tokio::test]
+async fn a_207_with_empty_results_decodes() {
+    let server = MockServer::start_async().await;
+    let mut reply = answer(json!([]));
+    reply["numErrors"] = json!(1);
+    reply["errors"] = json!([{
+        "status": "error", "category": "VALIDATION_ERROR", "message": "bad",
+        "context": {}, "errors": [{ "message": "bad", "code": "INVALID" }], "links": {}, "subCategory": {}
+    }]);
+    server.mock(|when, then| {
+        when.method(POST).path(PATH);
+        then.status(207).json_body(reply);
+    });
+    let answer = client(&server)
+        .batch_upsert(&body())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.results.is_empty());
+    assert_eq!(answer.errors.len(), 1);
+    assert_eq!(answer.errors[0].errors[0].code.as_deref(), Some("INVALID"));
+}
+
+#[tokio::test]
+async fn null_property_values_null_requested_at_and_unknown_status_decode() {
+    let server = MockServer::start_async().await;
+    let mut one = result("101", true);
+    one["properties"]["hs_description"] = json!(null);
+    let mut reply = answer(json!([one]));
+    reply["requestedAt"] = json!(null);
+    reply["status"] = json!("ARCHIVING");
+    server.mock(|when, then| {
+        when.method(POST).path(PATH);
+        then.status(200).json_body(reply);
+    });
+    let answer = client(&server)
+        .batch_upsert(&body())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.requested_at, None);
+    assert_eq!(answer.status, BatchStatus::Other("ARCHIVING".into()));
+    assert_eq!(answer.results[0].properties["hs_description"], None);
+    assert_eq!(
+        answer.results[0].properties["hs_name"].as_deref(),
+        Some("Launch")
+    );
+}
+
+#[tokio::test]
+async fn any_2xx_decodes_as_an_answer() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(POST).path(PATH);
+        then.status(201)
+            .json_body(answer(json!([result("101", true)])));
+    });
+    let response = client(&server).batch_upsert(&body()).await.unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.into_inner().results.len(), 1);
+}
+
+#[tokio::test]
+async fn a_400_keeps_hubspots_error_body() {
+    let server = MockServer::start_async().await;
+    let error = json!({
+        "status": "error", "category": "VALIDATION_ERROR",
+        "correlationId": "aeb5f871-7f07-4993-9211-075dc63e7cbf",
+        "message": "Unable to perform update/upsert by non-unique property hs_name"
+    });
+    server.mock(|when, then| {
+        when.method(POST).path(PATH);
+        then.status(400).json_body(error.clone());
+    });
+    let (status, text) = error_body(client(&server).batch_upsert(&body()).await.unwrap_err()).await;
+    assert_eq!(status, 400);
+    let decoded: types::Error = serde_json::from_str(&text).unwrap();
+    assert_eq!(decoded.category, "VALIDATION_ERROR");
+    assert_eq!(
+        decoded.correlation_id.to_string(),
+        "aeb5f871-7f07-4993-9211-075dc63e7cbf"
+    );
+}
+
+#[tokio::test]
+async fn a_429_without_category_keeps_its_status_headers_and_body() {
+    let server = MockServer::start_async().await;
+    let body_429 = json!({
+        "status": "error", "message": "You have reached your ten_secondly_rolling limit.",
+        "errorType": "RATE_LIMIT", "correlationId": "5b5c3e2f-0000-4000-8000-000000000000",
+        "policyName": "TEN_SECONDLY_ROLLING", "groupName": "batch"
+    });
+    server.mock(|when, then| {
+        when.method(POST).path(PATH);
+        then.status(429)
+            .header("X-HubSpot-RateLimit-Remaining", "0")
+            .json_body(body_429.clone());
+    });
+    let error = client(&server).batch_upsert(&body()).await.unwrap_err();
+    if let Error::ErrorResponse(response) = &error {
+        assert_eq!(response.headers()["x-hubspot-ratelimit-remaining"], "0");
+    }
+    let (status, text) = error_body(error).await;
+    assert_eq!(status, 429);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        body_429
+    );
+}
+
+#[tokio::test]
+async fn a_502_with_an_html_body_keeps_its_status_and_body() {
+    let server = MockServer::start_async().await;
+    let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    server.mock(|when, then| {
+        when.method(POST).path(PATH);
+        then.status(502)
+            .header("content-type", "text/html")
+            .body(html);
+    });
+    let (status, text) = error_body(client(&server).batch_upsert(&body()).await.unwrap_err()).await;
+    assert_eq!(status, 502);
+    assert_eq!(text, html);
+}
