@@ -7,7 +7,9 @@
 //!   stale. CI runs it.
 //! - `cargo xtask regen --from FILE` imports HubSpot's published spec first: it extracts the
 //!   projects batch upsert into `openapi/projects.json`, then regenerates.
+//! - `cargo xtask bench [--quick] [--json PATH]` measures the client, the emulator and the CLI.
 
+mod bench;
 mod regen;
 
 use clap::{Parser, Subcommand};
@@ -24,12 +26,15 @@ struct Cli {
 enum Command {
     /// Regenerate the client snapshot (and the packaged spec) from openapi/projects.json.
     Regen(regen::RegenArgs),
+    /// Measure throughput, pacing, fault handling and streaming memory against the emulator.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Regen(args) => regen::run(&args),
+        Command::Bench(args) => bench::run(&args, &regen::workspace_root()).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

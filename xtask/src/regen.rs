@@ -21,7 +21,7 @@ pub const CONTRACT: &str = "openapi/projects.json";
 const PACKAGED_SPEC: &str = "crates/api/spec/projects.json";
 const SNAPSHOT: &str = "crates/api/snapshot/generated.rs";
 
-fn workspace_root() -> PathBuf {
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask sits in the workspace")

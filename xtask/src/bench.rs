@@ -1,0 +1,325 @@
+//! `cargo xtask bench`: the measurements behind the README's performance section.
+//!
+//! Every scenario runs the emulator as a separate release-built process on loopback and the
+//! client (the `bulk_upsert` example, or the CLI) as another, so that the client's CPU time and
+//! peak RSS are its own (`wait4` rusage). Absolute numbers on a small shared machine are noisy;
+//! compare the ratios within one run.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Options of `cargo xtask bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// A short run: fewer records and shorter pacing windows.
+    #[arg(long)]
+    quick: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Records for the throughput and fault scenarios (default 100,000; 20,000 with --quick).
+    #[arg(long)]
+    records: Option<u64>,
+    /// Rows of the streaming-memory CSV (default 1,000,000; 200,000 with --quick).
+    #[arg(long)]
+    csv_rows: Option<u64>,
+}
+
+const TOKEN: &str = "bench-token";
+
+struct Release {
+    emulator: PathBuf,
+    bulk_upsert: PathBuf,
+    cli: PathBuf,
+}
+
+fn build(root: &Path) -> Result<Release, String> {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args(["build", "--release", "--quiet"])
+        .args(["-p", "hubspot-projects-emulator", "-p", "hubspot-projects-cli"])
+        .args(["-p", "hubspot-projects", "--example", "bulk_upsert"])
+        .args(["--bin", "hubspot-projects-emulator", "--bin", "hubspot-projects"])
+        .status()
+        .map_err(|e| format!("cannot run cargo build: {e}"))?;
+    if !status.success() {
+        return Err("the release build failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("release");
+    Ok(Release {
+        emulator: target.join("hubspot-projects-emulator"),
+        bulk_upsert: target.join("examples/bulk_upsert"),
+        cli: target.join("hubspot-projects"),
+    })
+}
+
+/// A running emulator process, killed on drop.
+struct EmulatorProcess {
+    child: Child,
+    base_url: String,
+}
+
+impl EmulatorProcess {
+    fn start(binary: &Path, args: &[&str]) -> Result<Self, String> {
+        let mut child = Command::new(binary)
+            .args(["--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or("the emulator has no stdout")?;
+        let mut first = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first)
+            .map_err(|e| format!("cannot read the emulator's first line: {e}"))?;
+        let base_url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .ok_or_else(|| format!("unexpected first line from the emulator: {first:?}"))?
+            .to_string();
+        Ok(Self { child, base_url })
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a finished client process used.
+struct Measured {
+    stdout: String,
+    status: i32,
+    wall: Duration,
+    cpu: Duration,
+    peak_rss_mib: f64,
+}
+
+/// Runs a command to completion and measures its CPU time and peak RSS with `wait4`.
+fn measure(command: &mut Command) -> Result<Measured, String> {
+    let started = Instant::now();
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value, and wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, not yet waited for; the pointers are valid for the call.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if waited != pid {
+        return Err(format!("wait4 failed: {}", std::io::Error::last_os_error()));
+    }
+    let wall = started.elapsed();
+    let stdout = reader.join().unwrap_or_default();
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    Ok(Measured {
+        stdout,
+        status: if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 },
+        wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    })
+}
+
+fn last_json_line(text: &str) -> Result<Value, String> {
+    text.lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<Value>(l).ok())
+        .ok_or_else(|| format!("no JSON line in the client's output: {text:?}"))
+}
+
+fn bulk_upsert(
+    release: &Release,
+    base_url: &str,
+    count: u64,
+    concurrency: u32,
+    rate: &str,
+) -> Result<(Value, Measured), String> {
+    let measured = measure(
+        Command::new(&release.bulk_upsert)
+            .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+            .args(["--base-url", base_url, "--count", &count.to_string()])
+            .args(["--concurrency", &concurrency.to_string(), "--rate", rate]),
+    )?;
+    let line = last_json_line(&measured.stdout)?;
+    Ok((line, measured))
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v.get(key).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+/// Runs every scenario, prints a table and returns the JSON document.
+pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
+    let release = build(root)?;
+    let records = args.records.unwrap_or(if args.quick { 20_000 } else { 100_000 });
+    let csv_rows = args.csv_rows.unwrap_or(if args.quick { 200_000 } else { 1_000_000 });
+    let mut results = serde_json::Map::new();
+
+    // 1. Raw throughput.
+    println!("\n## Raw throughput: {records} records, batches of 100, no rate limit");
+    println!("| concurrency | records/s | requests/s | client CPU s per 100k | client peak RSS MiB | vs concurrency 1 |");
+    println!("|---|---|---|---|---|---|");
+    let mut throughput = Vec::new();
+    let mut base_rate = None;
+    for concurrency in [1u32, 4, 16] {
+        let emulator = EmulatorProcess::start(&release.emulator, &[])?;
+        let (line, m) = bulk_upsert(&release, &emulator.base_url, records, concurrency, "unlimited")?;
+        let rps = records as f64 / num(&line, "elapsed_s").max(1e-9);
+        let base = *base_rate.get_or_insert(rps);
+        let cpu_per_100k = m.cpu.as_secs_f64() * 100_000.0 / records as f64;
+        println!(
+            "| {concurrency} | {rps:.0} | {:.0} | {cpu_per_100k:.3} | {:.1} | {:.2}x |",
+            num(&line, "requests") / num(&line, "elapsed_s").max(1e-9),
+            m.peak_rss_mib,
+            rps / base
+        );
+        throughput.push(json!({
+            "concurrency": concurrency, "records": records, "records_per_s": rps,
+            "requests_per_s": num(&line, "requests") / num(&line, "elapsed_s").max(1e-9),
+            "client_cpu_s_per_100k": cpu_per_100k, "client_peak_rss_mib": m.peak_rss_mib,
+            "ratio_vs_concurrency_1": rps / base, "failed": num(&line, "failed"), "exit": m.status,
+        }));
+    }
+    results.insert("throughput".into(), Value::Array(throughput));
+
+    // 2. Pacing under a budget: the emulator enforces it, the client paces to it.
+    // (budget, max requests, interval in seconds, how long to run)
+    let windows: [(&str, f64, f64, f64); 2] = if args.quick {
+        [("50/1s", 50.0, 1.0, 10.0), ("100/10s", 100.0, 10.0, 30.0)]
+    } else {
+        [("50/1s", 50.0, 1.0, 30.0), ("100/10s", 100.0, 10.0, 120.0)]
+    };
+    println!("\n## Pacing: emulator limit = client budget, concurrency 4");
+    println!("| budget | requests | seconds | fraction of ceiling | 429s | 429 share | failed |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut pacing = Vec::new();
+    for (budget, max, interval, seconds) in windows {
+        // Enough records (100 per request) to keep the client at the ceiling for `seconds`.
+        let count = (max / interval * seconds * 100.0) as u64;
+        let emulator = EmulatorProcess::start(&release.emulator, &["--rate-limit", budget])?;
+        let (line, m) = bulk_upsert(&release, &emulator.base_url, count, 4, budget)?;
+        let elapsed = num(&line, "elapsed_s").max(1e-9);
+        let requests = num(&line, "requests");
+        let limited = num(&line, "rate_limited");
+        // The ceiling is the budget's rate times the time the run took.
+        let fraction = (requests - limited) / (max / interval * elapsed).max(1.0);
+        println!(
+            "| {budget} | {requests:.0} | {elapsed:.1} | {:.1}% | {limited:.0} | {:.2}% | {:.0} |",
+            fraction * 100.0,
+            100.0 * limited / requests.max(1.0),
+            num(&line, "failed")
+        );
+        pacing.push(json!({
+            "budget": budget, "records": count, "requests": requests, "elapsed_s": elapsed,
+            "fraction_of_ceiling": fraction, "rate_limited": limited,
+            "rate_limited_share": limited / requests.max(1.0), "failed": num(&line, "failed"),
+            "exit": m.status,
+        }));
+    }
+    results.insert("pacing".into(), Value::Array(pacing));
+
+    // 3. Faults.
+    println!("\n## Faults: 10% 5xx, 5% 429, 1% dropped connections, {records} records");
+    let emulator = EmulatorProcess::start(
+        &release.emulator,
+        &["--seed", "42", "--fault-500", "0.04", "--fault-502", "0.03", "--fault-503", "0.03",
+          "--fault-429", "0.05", "--fault-drop", "0.01"],
+    )?;
+    let (line, m) = bulk_upsert(&release, &emulator.base_url, records, 4, "unlimited")?;
+    let written = num(&line, "created") + num(&line, "updated");
+    println!(
+        "written {written:.0}/{records}, failed {:.0}, not attempted {:.0}, requests {:.0} (retries {:.0}), {:.1} s",
+        num(&line, "failed"),
+        num(&line, "not_attempted"),
+        num(&line, "requests"),
+        num(&line, "retries"),
+        num(&line, "elapsed_s")
+    );
+    results.insert(
+        "faults".into(),
+        json!({ "records": records, "written": written, "failed": num(&line, "failed"),
+                "not_attempted": num(&line, "not_attempted"), "requests": num(&line, "requests"),
+                "retries": num(&line, "retries"), "elapsed_s": num(&line, "elapsed_s"), "exit": m.status }),
+    );
+    drop(emulator);
+
+    // 4. Streaming memory through the CLI.
+    println!("\n## Streaming: a {csv_rows}-row CSV through the CLI");
+    let dir = std::env::temp_dir().join(format!("hubspot-projects-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let csv = dir.join("projects.csv");
+    write_csv(&csv, csv_rows)?;
+    let emulator = EmulatorProcess::start(&release.emulator, &[])?;
+    let m = measure(
+        Command::new(&release.cli)
+            .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+            .args(["upsert", csv.to_str().unwrap_or_default(), "--id-property", "project_code"])
+            .args(["--base-url", &emulator.base_url, "--rate", "unlimited", "--quiet", "--concurrency", "4"]),
+    )?;
+    let rps = csv_rows as f64 / m.wall.as_secs_f64().max(1e-9);
+    println!(
+        "peak RSS {:.1} MiB, {rps:.0} records/s, {:.1} s, CLI CPU {:.2} s, exit {}",
+        m.peak_rss_mib,
+        m.wall.as_secs_f64(),
+        m.cpu.as_secs_f64(),
+        m.status
+    );
+    results.insert(
+        "streaming".into(),
+        json!({ "rows": csv_rows, "peak_rss_mib": m.peak_rss_mib, "records_per_s": rps,
+                "elapsed_s": m.wall.as_secs_f64(), "cpu_s": m.cpu.as_secs_f64(), "exit": m.status }),
+    );
+    drop(emulator);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let document = json!({
+        "command": format!("cargo xtask {}", std::env::args().skip(1).collect::<Vec<_>>().join(" ")),
+        "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+                     "os": std::env::consts::OS, "arch": std::env::consts::ARCH },
+        "versions": { "rustc": rustc, "workspace": env!("CARGO_PKG_VERSION") },
+        "results": results,
+    });
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&document).unwrap_or_default())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("\nwrote {}", path.display());
+    }
+    Ok(document)
+}
+
+fn write_csv(path: &Path, rows: u64) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut write = || -> std::io::Result<()> {
+        writeln!(out, "project_code,hs_name,hs_pipeline_stage,hs_description")?;
+        for i in 0..rows {
+            writeln!(out, "PRJ-{i:08},Project {i},in_progress,Benchmark project number {i}")?;
+        }
+        out.flush()
+    };
+    write().map_err(|e| format!("{}: {e}", path.display()))
+}
