@@ -1,0 +1,308 @@
+//! Client-side pacing: a GCRA limiter shared by every clone of a client, tightened by
+//! HubSpot's rate-limit headers.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+/// How many requests the client may send per interval.
+///
+/// The default is HubSpot's lowest budget, 100 requests per 10 s. Plans with 190 or 200 set it
+/// higher. Parse it from text like `100/10s`, `190/10s`, `20/1s`, `5/500ms` or `unlimited`.
+///
+/// ```
+/// use std::time::Duration;
+/// use hubspot_projects::RateBudget;
+/// let budget: RateBudget = "190/10s".parse().unwrap();
+/// assert_eq!(budget, RateBudget::Limited { requests: 190, interval: Duration::from_secs(10) });
+/// assert_eq!("unlimited".parse::<RateBudget>().unwrap(), RateBudget::Unlimited);
+/// assert_eq!(RateBudget::default().to_string(), "100/10s");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateBudget {
+    /// At most `requests` in any window of `interval`.
+    Limited {
+        /// Requests allowed per interval.
+        requests: u32,
+        /// The window length.
+        interval: Duration,
+    },
+    /// No client-side pacing (for raw-throughput runs against a local server). HubSpot's
+    /// headers do not tighten it either.
+    Unlimited,
+}
+
+impl Default for RateBudget {
+    fn default() -> Self {
+        Self::Limited {
+            requests: 100,
+            interval: Duration::from_secs(10),
+        }
+    }
+}
+
+impl fmt::Display for RateBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unlimited => f.write_str("unlimited"),
+            Self::Limited { requests, interval } => {
+                if interval.subsec_nanos() == 0 {
+                    write!(f, "{requests}/{}s", interval.as_secs())
+                } else {
+                    write!(f, "{requests}/{}ms", interval.as_millis())
+                }
+            }
+        }
+    }
+}
+
+/// Why a rate budget could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid rate budget {input:?}: expected REQUESTS/INTERVAL such as 100/10s, 20/1s or 500/500ms, or `unlimited`"
+)]
+pub struct ParseRateBudgetError {
+    input: String,
+}
+
+impl FromStr for RateBudget {
+    type Err = ParseRateBudgetError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseRateBudgetError {
+            input: s.to_string(),
+        };
+        let text = s.trim();
+        if text.eq_ignore_ascii_case("unlimited") {
+            return Ok(Self::Unlimited);
+        }
+        let (requests, interval) = text.split_once('/').ok_or_else(err)?;
+        let requests: u32 = requests.trim().parse().map_err(|_| err())?;
+        let interval = interval.trim();
+        let (number, unit) = interval
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or((interval, "s"), |at| interval.split_at(at));
+        let number: u64 = if number.is_empty() {
+            1
+        } else {
+            number.parse().map_err(|_| err())?
+        };
+        let interval = match unit {
+            "ms" => Duration::from_millis(number),
+            "s" | "sec" => Duration::from_secs(number),
+            "m" | "min" => Duration::from_secs(number * 60),
+            _ => return Err(err()),
+        };
+        if requests == 0 || interval.is_zero() {
+            return Err(err());
+        }
+        Ok(Self::Limited { requests, interval })
+    }
+}
+
+/// The even spacing that keeps `requests` per `interval` in ANY window, measured anywhere.
+///
+/// GCRA with a burst of 1 lets one request through per period. Any window of length `interval`
+/// then holds at most `interval / period + 1` requests; a period of `interval / (requests - 1)`
+/// keeps that at `requests`, and leaves one period of slack for arrival jitter at the server.
+pub(crate) fn period(requests: u32, interval: Duration) -> Duration {
+    if requests >= 2 {
+        interval / (requests - 1)
+    } else {
+        interval + interval / 20
+    }
+}
+
+fn limiter(requests: u32, interval: Duration) -> Arc<DefaultDirectRateLimiter> {
+    let period = period(requests, interval).max(Duration::from_nanos(1));
+    let quota = Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::MIN);
+    Arc::new(RateLimiter::direct(quota))
+}
+
+struct State {
+    limiter: Arc<DefaultDirectRateLimiter>,
+    requests: u32,
+    interval: Duration,
+    hold_until: Option<Instant>,
+}
+
+/// Paces requests to the budget; shared by all clones of a client.
+pub(crate) struct Pacer {
+    state: Option<Mutex<State>>,
+}
+
+impl Pacer {
+    pub(crate) fn new(budget: RateBudget) -> Self {
+        let state = match budget {
+            RateBudget::Unlimited => None,
+            RateBudget::Limited { requests, interval } => Some(Mutex::new(State {
+                limiter: limiter(requests, interval),
+                requests,
+                interval,
+                hold_until: None,
+            })),
+        };
+        Self { state }
+    }
+
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, State>> {
+        self.state
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Waits until a request may be sent.
+    pub(crate) async fn ready(&self) {
+        loop {
+            let (limiter, hold) = match self.lock() {
+                None => return,
+                Some(state) => (state.limiter.clone(), state.hold_until),
+            };
+            if let Some(until) = hold {
+                tokio::time::sleep_until(until).await;
+            }
+            limiter.until_ready().await;
+            // The limiter may have been replaced (tightened) while this task waited on the old one.
+            match self.lock() {
+                Some(state) if !Arc::ptr_eq(&state.limiter, &limiter) => continue,
+                _ => return,
+            }
+        }
+    }
+
+    /// The budget currently applied.
+    pub(crate) fn current(&self) -> RateBudget {
+        match self.lock() {
+            None => RateBudget::Unlimited,
+            Some(state) => RateBudget::Limited {
+                requests: state.requests,
+                interval: state.interval,
+            },
+        }
+    }
+
+    /// Learns from HubSpot's rate-limit headers: a lower budget than configured replaces it,
+    /// and an exhausted window holds sending for one period.
+    pub(crate) fn observe(&self, headers: &HeaderMap) {
+        let Some(mut state) = self.lock() else {
+            return;
+        };
+        let number =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        let max = number("x-hubspot-ratelimit-max");
+        let interval =
+            number("x-hubspot-ratelimit-interval-milliseconds").map(Duration::from_millis);
+        if let (Some(max), Some(interval)) = (max, interval) {
+            let max = u32::try_from(max).unwrap_or(u32::MAX);
+            // max/interval < requests/state.interval, compared without division.
+            let lower = max > 0
+                && !interval.is_zero()
+                && u128::from(max) * state.interval.as_nanos()
+                    < u128::from(state.requests) * interval.as_nanos();
+            if lower {
+                tracing::info!(
+                    requests = max,
+                    interval_ms = interval.as_millis() as u64,
+                    "HubSpot's rate-limit headers announce a lower budget; pacing to it"
+                );
+                state.limiter = limiter(max, interval);
+                state.requests = max;
+                state.interval = interval;
+                state.hold_until = Some(Instant::now() + period(max, interval));
+            }
+        }
+        if number("x-hubspot-ratelimit-remaining") == Some(0) {
+            let until = Instant::now() + period(state.requests, state.interval);
+            state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn budgets_parse_in_the_documented_spellings() {
+        let limited = |requests, interval| RateBudget::Limited { requests, interval };
+        let s = Duration::from_secs;
+        assert_eq!("100/10s".parse(), Ok(limited(100, s(10))));
+        assert_eq!("190/10s".parse(), Ok(limited(190, s(10))));
+        assert_eq!(" 20/1s ".parse(), Ok(limited(20, s(1))));
+        assert_eq!("20/s".parse(), Ok(limited(20, s(1))));
+        assert_eq!(
+            "5/500ms".parse(),
+            Ok(limited(5, Duration::from_millis(500)))
+        );
+        assert_eq!("Unlimited".parse(), Ok(RateBudget::Unlimited));
+        for bad in ["", "100", "0/10s", "10/0s", "x/10s", "10/10h", "10/-1s"] {
+            assert!(bad.parse::<RateBudget>().is_err(), "{bad} parsed");
+        }
+        assert_eq!(
+            limited(5, Duration::from_millis(500)).to_string(),
+            "5/500ms"
+        );
+    }
+
+    #[test]
+    fn the_period_keeps_every_window_within_budget() {
+        for (requests, interval) in [
+            (20, 1000u64),
+            (100, 10_000),
+            (190, 10_000),
+            (1, 1000),
+            (2, 1000),
+        ] {
+            let interval = Duration::from_millis(interval);
+            let period = period(requests, interval);
+            // Requests evenly spaced by `period`: a window of `interval` holds at most this many.
+            let most = (interval.as_nanos() / period.as_nanos()) as u32 + 1;
+            assert!(most <= requests, "{requests}/{interval:?}: {most}");
+        }
+    }
+
+    #[tokio::test]
+    async fn lower_budgets_announced_by_headers_replace_the_configured_one() {
+        let pacer = Pacer::new("190/10s".parse().unwrap());
+        let mut headers = HeaderMap::new();
+        headers.insert("x-hubspot-ratelimit-max", HeaderValue::from_static("100"));
+        headers.insert(
+            "x-hubspot-ratelimit-interval-milliseconds",
+            HeaderValue::from_static("10000"),
+        );
+        pacer.observe(&headers);
+        assert_eq!(pacer.current(), "100/10s".parse().unwrap());
+        headers.insert("x-hubspot-ratelimit-max", HeaderValue::from_static("200"));
+        pacer.observe(&headers);
+        assert_eq!(pacer.current(), "100/10s".parse().unwrap(), "never raised");
+        let unlimited = Pacer::new(RateBudget::Unlimited);
+        unlimited.observe(&headers);
+        assert_eq!(unlimited.current(), RateBudget::Unlimited);
+    }
+
+    #[tokio::test]
+    async fn an_exhausted_window_holds_the_next_request() {
+        let pacer = Pacer::new("10/100ms".parse().unwrap());
+        pacer.ready().await;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-hubspot-ratelimit-remaining",
+            HeaderValue::from_static("0"),
+        );
+        pacer.observe(&headers);
+        let start = std::time::Instant::now();
+        pacer.ready().await;
+        assert!(
+            start.elapsed() >= period(10, Duration::from_millis(100)) - Duration::from_millis(1)
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! Sending one batch request: bounded concurrency, pacing, and retries of what is retryable.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use futures::StreamExt;
+use hubspot_projects_api::types;
+use progenitor_client::Error as ApiError;
+use tokio::sync::Semaphore;
+
+use crate::classify::{
+    Decision, correlation_header, decide, error_from_answer, error_from_transport, excerpt,
+};
+use crate::error::Error;
+use crate::pace::Pacer;
+use crate::retry::{Jitter, RetryPolicy, next_delay, retry_after};
+
+/// What sending took.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Exchange {
+    pub(crate) requests: u32,
+    pub(crate) rate_limited: u32,
+}
+
+/// A 2xx answer.
+pub(crate) struct Answered {
+    pub(crate) status: u16,
+    pub(crate) correlation_id: Option<String>,
+    pub(crate) body: types::BatchResponseSimplePublicUpsertObjectWithErrors,
+}
+
+/// Why a batch got no 2xx answer.
+pub(crate) enum Unanswered {
+    /// The request failed for good.
+    Failed(Error),
+    /// Nothing was sent: HubSpot's daily limit was reached meanwhile (the message says so).
+    NotSent(String),
+}
+
+/// Set once when HubSpot says its daily limit is reached; every batch of the run checks it
+/// before each attempt.
+pub(crate) type DailyStop = OnceLock<String>;
+
+/// What every request of a client shares.
+pub(crate) struct Sender {
+    pub(crate) api: hubspot_projects_api::Client,
+    pub(crate) pacer: Pacer,
+    pub(crate) in_flight: Semaphore,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) jitter: Jitter,
+}
+
+impl Sender {
+    /// Sends `body` until it is answered with a 2xx, fails for good, or the retry policy is
+    /// spent. Each attempt takes an in-flight slot, then a pacing slot, then goes out at once.
+    pub(crate) async fn send(
+        &self,
+        body: &types::BatchInputSimplePublicObjectBatchInputUpsert,
+        stop: Option<&DailyStop>,
+    ) -> (Result<Answered, Unanswered>, Exchange) {
+        let mut exchange = Exchange::default();
+        let mut ceilings = self.retry.ceilings();
+        loop {
+            if let Some(message) = stop.and_then(OnceLock::get) {
+                return (Err(Unanswered::NotSent(message.clone())), exchange);
+            }
+            let permit = match self.in_flight.acquire().await {
+                Ok(permit) => permit,
+                Err(_) => {
+                    let error = Error::Config("the client's request slots are closed".into());
+                    return (Err(Unanswered::Failed(error)), exchange);
+                }
+            };
+            self.pacer.ready().await;
+            if let Some(message) = stop.and_then(OnceLock::get) {
+                return (Err(Unanswered::NotSent(message.clone())), exchange);
+            }
+            exchange.requests += 1;
+            let (error, asked) = match self.api.batch_upsert(body).await {
+                Ok(answer) => {
+                    self.pacer.observe(answer.headers());
+                    let status = answer.status().as_u16();
+                    let correlation_id = correlation_header(answer.headers());
+                    let body = answer.into_inner();
+                    return (
+                        Ok(Answered {
+                            status,
+                            correlation_id,
+                            body,
+                        }),
+                        exchange,
+                    );
+                }
+                Err(error) => self.read_error(error).await,
+            };
+            drop(permit);
+            if matches!(error, Error::RateLimited { .. }) {
+                exchange.rate_limited += 1;
+            }
+            match decide(&error) {
+                Decision::Stop => {
+                    if let Error::RateLimited { message, .. } = &error {
+                        let _ = stop.map(|s| s.set(message.clone()));
+                    }
+                    tracing::warn!(
+                        category = error.category(),
+                        correlation_id = error.correlation_id(),
+                        "HubSpot's daily limit is reached; sending stops"
+                    );
+                    return (Err(Unanswered::Failed(error)), exchange);
+                }
+                Decision::GiveUp => return (Err(Unanswered::Failed(error)), exchange),
+                Decision::Retry => {
+                    let Some(ceiling) = ceilings.next() else {
+                        return (Err(Unanswered::Failed(error)), exchange);
+                    };
+                    let delay = next_delay(self.jitter.full(ceiling), asked);
+                    tracing::warn!(
+                        status = error.status(),
+                        category = error.category(),
+                        correlation_id = error.correlation_id(),
+                        attempt = exchange.requests,
+                        delay_ms = delay.as_millis() as u64,
+                        "request failed; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+
+    /// Reads a failed attempt into an [`Error`] and the wait HubSpot asked for, if any.
+    async fn read_error(
+        &self,
+        error: ApiError<progenitor_client::ByteStream>,
+    ) -> (Error, Option<Duration>) {
+        match error {
+            ApiError::ErrorResponse(answer) => {
+                self.pacer.observe(answer.headers());
+                let status = answer.status().as_u16();
+                let headers = answer.headers().clone();
+                let asked = retry_after(&headers, std::time::SystemTime::now());
+                let mut stream = answer.into_inner().into_inner();
+                let mut body = BytesMut::new();
+                while let Some(chunk) = stream.next().await {
+                    match chunk {
+                        Ok(chunk) => body.extend_from_slice(&chunk),
+                        Err(e) => return (error_from_transport(&e), None),
+                    }
+                }
+                (error_from_answer(status, &headers, &body), asked)
+            }
+            ApiError::CommunicationError(e)
+            | ApiError::ResponseBodyError(e)
+            | ApiError::InvalidUpgrade(e) => (error_from_transport(&e), None),
+            ApiError::InvalidResponsePayload(body, e) => (
+                Error::Undecodable {
+                    status: None,
+                    body_excerpt: excerpt(&body),
+                    detail: e.to_string(),
+                    correlation_id: None,
+                },
+                None,
+            ),
+            ApiError::UnexpectedResponse(response) => {
+                let status = response.status().as_u16();
+                let correlation_id = correlation_header(response.headers());
+                let body = response.bytes().await.unwrap_or_default();
+                (
+                    Error::Undecodable {
+                        status: Some(status),
+                        body_excerpt: excerpt(&body),
+                        detail: "an unexpected status".into(),
+                        correlation_id,
+                    },
+                    None,
+                )
+            }
+            ApiError::InvalidRequest(message) | ApiError::Custom(message) => (
+                Error::Config(format!("the request could not be built: {message}")),
+                None,
+            ),
+        }
+    }
+}
