@@ -211,11 +211,10 @@ mod tests {
         ];
         let results = [result("4", true, Some("t-d"), "D")];
         let outcomes = correlate(&inputs, &results, &errors, 207, None);
-        for at in 0..3 {
+        for (at, outcome) in outcomes.iter().take(3).enumerate() {
             assert!(
-                matches!(&outcomes[at], Outcome::Failed(e) if e.category == "VALIDATION_ERROR" && e.message == "bad value"),
-                "{at}: {:?}",
-                outcomes[at]
+                matches!(outcome, Outcome::Failed(e) if e.category == "VALIDATION_ERROR" && e.message == "bad value"),
+                "{at}: {outcome:?}"
             );
         }
         let Outcome::Failed(first) = &outcomes[0] else {

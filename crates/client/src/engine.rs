@@ -117,11 +117,12 @@ impl<T: Send + 'static> Run<T> {
                     }
                     None => {
                         // The input is slow: do not leave a partial batch idle meanwhile.
-                        if self.running.is_empty() && self.ready.is_empty() {
-                            if let Some(batch) = self.planner.flush_one() {
-                                self.ready.push_back(batch);
-                                continue;
-                            }
+                        if self.running.is_empty()
+                            && self.ready.is_empty()
+                            && let Some(batch) = self.planner.flush_one()
+                        {
+                            self.ready.push_back(batch);
+                            continue;
                         }
                         self.report_refused().await?;
                         tokio::select! {
