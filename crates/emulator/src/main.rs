@@ -4,6 +4,11 @@ use clap::Parser;
 use hubspot_projects_emulator::EmulatorArgs;
 use tracing_subscriber::EnvFilter;
 
+// glibc's allocator serializes the worker threads on its arena locks under load; the emulator
+// allocates many small strings per batch, so it uses mimalloc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A stateful local emulator of HubSpot's CRM projects batch upsert, with rate limits and
 /// seeded fault injection.
 #[derive(Parser, Debug)]

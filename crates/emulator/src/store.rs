@@ -1,6 +1,7 @@
 //! The property schema, the records and the upsert semantics, independent of HTTP.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use hubspot_projects_api::types::{
@@ -28,6 +29,41 @@ const BUILT_IN_PROPERTIES: [&str; 6] = [
 /// The custom unique property every default schema holds.
 pub(crate) const DEFAULT_UNIQUE_PROPERTY: &str = "project_code";
 
+/// FNV-1a: the maps here hold short keys and are hit a dozen times per input, where SipHash
+/// costs more than the rest of the lookup. A local emulator need not resist hash flooding.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        // FNV's low bits mix poorly; finish with murmur3's avalanche, as hashbrown picks
+        // buckets from them.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A hash map keyed with [`Fnv`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PropKind {
     Plain,
@@ -38,12 +74,12 @@ enum PropKind {
 /// The known properties of projects.
 #[derive(Debug)]
 pub(crate) struct Schema {
-    props: HashMap<String, PropKind>,
+    props: FastMap<String, PropKind>,
 }
 
 impl Schema {
     pub(crate) fn new(extra: &[PropertyDef]) -> Self {
-        let mut props = HashMap::new();
+        let mut props = FastMap::default();
         for name in SYSTEM_PROPERTIES {
             props.insert(name.to_string(), PropKind::ReadOnly);
         }
@@ -177,9 +213,9 @@ pub(crate) struct BatchOutcome {
 /// The records and their unique-value indexes.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    records: HashMap<u64, StoredRecord>,
+    records: FastMap<u64, StoredRecord>,
     /// Unique property name → value → record id.
-    unique: HashMap<String, HashMap<String, u64>>,
+    unique: FastMap<String, FastMap<String, u64>>,
     last_id: u64,
 }
 
@@ -212,7 +248,8 @@ pub(crate) fn precheck(
             schema.check_id_property(id_property)?;
         }
     }
-    let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(inputs.len());
+    let mut seen: FastSet<(&str, &str)> =
+        FastSet::with_capacity_and_hasher(inputs.len(), Default::default());
     let mut duplicates: Vec<String> = Vec::new();
     for input in inputs {
         let key = (
@@ -351,7 +388,8 @@ impl Store {
     ) -> Result<BatchOutcome, Rejection> {
         // Resolve every input first, so that a rejected batch writes nothing.
         let mut targets: Vec<Option<u64>> = Vec::with_capacity(inputs.len());
-        let mut seen: HashSet<u64> = HashSet::with_capacity(inputs.len());
+        let mut seen: FastSet<u64> =
+            FastSet::with_capacity_and_hasher(inputs.len(), Default::default());
         let mut duplicates: Vec<String> = Vec::new();
         for (input, check) in inputs.iter().zip(&checks) {
             let target = match check {
@@ -409,21 +447,21 @@ impl Store {
         let record_id = target.unwrap_or(self.last_id + 1);
 
         // The values to write: the input's properties, with the id property set to the id.
-        let mut writes: Vec<(&str, &str)> = input
-            .properties
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        if let Some(name) = input.id_property.as_deref()
-            && !by_record_id
-        {
-            writes.retain(|(k, _)| *k != name);
-            writes.push((name, input.id.as_str()));
+        let id_name = input.id_property.as_deref().filter(|_| !by_record_id);
+        let mut writes: Vec<(&str, &str, bool)> = Vec::with_capacity(input.properties.len() + 1);
+        for (name, value) in &input.properties {
+            if Some(name.as_str()) != id_name {
+                let unique = schema.kind(name) == Some(PropKind::Unique);
+                writes.push((name, value, unique));
+            }
+        }
+        if let Some(name) = id_name {
+            writes.push((name, input.id.as_str(), true));
         }
 
         // Unique values must not belong to another record.
-        for (name, value) in &writes {
-            if value.is_empty() || schema.kind(name) != Some(PropKind::Unique) {
+        for (name, value, unique) in &writes {
+            if !*unique || value.is_empty() {
                 continue;
             }
             if let Some(owner) = self.unique.get(*name).and_then(|m| m.get(*value))
@@ -473,21 +511,33 @@ impl Store {
             // `updatedAt` always moves on, even within one millisecond.
             record.updated_at = now.max(record.updated_at + TimeDelta::milliseconds(1));
         }
-        for (name, value) in writes {
-            let unique = schema.kind(name) == Some(PropKind::Unique);
-            let old = if value.is_empty() {
+        for (name, value, unique) in writes {
+            // Only a changed value allocates; rewriting the same value is free.
+            let (old, new) = if value.is_empty() {
                 // HubSpot clears a property set to the empty string.
-                record.props.remove(name)
+                (record.props.remove(name), None)
+            } else if let Some(slot) = record.props.get_mut(name) {
+                if slot == value {
+                    continue;
+                }
+                (
+                    Some(std::mem::replace(slot, value.to_string())),
+                    Some(value),
+                )
             } else {
-                record.props.insert(name.to_string(), value.to_string())
+                record.props.insert(name.to_string(), value.to_string());
+                (None, Some(value))
             };
             if unique {
-                let index = self.unique.entry(name.to_string()).or_default();
+                let index = match self.unique.get_mut(name) {
+                    Some(index) => index,
+                    None => self.unique.entry(name.to_string()).or_default(),
+                };
                 if let Some(old) = old {
                     index.remove(&old);
                 }
-                if !value.is_empty() {
-                    index.insert(value.to_string(), record_id);
+                if let Some(new) = new {
+                    index.insert(new.to_string(), record_id);
                 }
             }
         }
