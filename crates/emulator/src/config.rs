@@ -21,8 +21,15 @@ pub struct EmulatorConfig {
     /// The accepted tokens. Empty: every non-empty bearer token is accepted, with all scopes.
     pub tokens: Vec<TokenGrant>,
     /// The rolling-window request budget per token, if any.
+    ///
+    /// Only admitted requests are counted: a request refused with a 429 does not consume
+    /// budget, so a client retrying after a 429 is never held back longer than HubSpot would
+    /// hold it (HubSpot does not document whether refused calls count). Requests refused with
+    /// a 401 or 403 are not counted either; every other answer, faults included, is.
     pub rate_limit: Option<RateLimit>,
-    /// The number of requests per token and per UTC day, if limited.
+    /// The number of requests per token and per UTC day, if limited (HubSpot resets at
+    /// midnight in the account's time zone; the emulator's account lives in UTC). Counted like
+    /// [`rate_limit`](Self::rate_limit).
     pub daily_limit: Option<u64>,
     /// The probabilities of injected faults.
     pub faults: Faults,

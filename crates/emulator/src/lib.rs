@@ -63,6 +63,8 @@
 //!   A faulted request was counted against the budget, as it reached the server; only the
 //!   latency fault goes on to write records.
 
+#![warn(missing_docs)]
+
 mod cli;
 mod config;
 mod faults;
