@@ -8,7 +8,7 @@ use crate::Emulator;
 use crate::config::{ConfigError, EmulatorConfig, Faults, PropertyDef, RateLimit, TokenGrant};
 
 /// The emulator's command-line options, ready to flatten into another clap command.
-#[derive(Args, Clone, Debug, Default, PartialEq)]
+#[derive(Args, Clone, Debug, PartialEq)]
 pub struct EmulatorArgs {
     /// TCP port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]

@@ -173,8 +173,10 @@ async fn serve_connection(stream: TcpStream, router: Router, mut shutdown: watch
             response
         }
     });
-    let connection =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = hyper::server::conn::http1::Builder::new()
+        // Bounds how long a client may take to send its headers (30 s by default).
+        .timer(hyper_util::rt::TokioTimer::new())
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,

@@ -124,7 +124,7 @@ async fn all_three_paths_upsert_the_same_records() {
     assert_eq!(emulator.records()[0].properties["hs_name"], "v2");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_upserts_of_one_key_make_one_record() {
     let emulator = start(EmulatorConfig::default()).await;
     let mut tasks = Vec::new();

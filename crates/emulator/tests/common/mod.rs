@@ -43,8 +43,18 @@ pub async fn start(config: EmulatorConfig) -> EmulatorHandle {
     Emulator::start(config).await.expect("emulator starts")
 }
 
+/// One client for every test: building one loads the system's TLS roots, which is slow.
+/// Connections are not pooled, since each test runs its own runtime.
 pub fn client() -> reqwest::Client {
-    reqwest::Client::new()
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("a client")
+        })
+        .clone()
 }
 
 /// Posts `body` (raw text) to `path` with an optional bearer token.
