@@ -145,7 +145,7 @@ impl EmulatorHandle {
             .all()
             .into_iter()
             .map(|r| Record {
-                id: r.id.to_string(),
+                id: r.id_text().to_string(),
                 properties: r.props.clone(),
                 created_at: r.created_at,
                 updated_at: r.updated_at,

@@ -597,7 +597,7 @@ async fn read(
             properties
         };
         serde_json::json!({
-            "id": record.id.to_string(),
+            "id": record.id_text(),
             "properties": properties,
             "createdAt": record.created_at,
             "updatedAt": record.updated_at,
@@ -614,7 +614,7 @@ async fn health() -> Response {
 /// One line of `/_emulator/records`.
 pub(crate) fn record_line(record: &StoredRecord, out: &mut Vec<u8>) {
     let line = serde_json::json!({
-        "id": record.id.to_string(),
+        "id": record.id_text(),
         "properties": record.props,
         "createdAt": record.created_at,
         "updatedAt": record.updated_at,

@@ -158,9 +158,37 @@ pub(crate) struct StoredRecord {
     pub props: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The id and timestamps as property values, formatted once rather than per answer.
+    id_text: String,
+    created_text: String,
+    updated_text: String,
 }
 
 impl StoredRecord {
+    fn new(id: u64, now: DateTime<Utc>) -> Self {
+        let now_text = hubspot_time(now);
+        Self {
+            id,
+            props: BTreeMap::new(),
+            created_at: now,
+            updated_at: now,
+            id_text: id.to_string(),
+            created_text: now_text.clone(),
+            updated_text: now_text,
+        }
+    }
+
+    /// The record id, as HubSpot writes it.
+    pub(crate) fn id_text(&self) -> &str {
+        &self.id_text
+    }
+
+    fn touch(&mut self, now: DateTime<Utc>) {
+        // `updatedAt` always moves on, even within one millisecond.
+        self.updated_at = now.max(self.updated_at + TimeDelta::milliseconds(1));
+        self.updated_text = hubspot_time(self.updated_at);
+    }
+
     /// The property map HubSpot answers with: the stored values plus the system properties.
     pub(crate) fn api_properties(&self) -> BTreeMap<String, Option<String>> {
         let mut out: BTreeMap<String, Option<String>> = self
@@ -173,20 +201,20 @@ impl StoredRecord {
     }
 
     pub(crate) fn add_system_properties(&self, out: &mut BTreeMap<String, Option<String>>) {
-        out.insert("hs_object_id".into(), Some(self.id.to_string()));
-        out.insert("hs_createdate".into(), Some(hubspot_time(self.created_at)));
+        out.insert("hs_object_id".into(), Some(self.id_text.clone()));
+        out.insert("hs_createdate".into(), Some(self.created_text.clone()));
         out.insert(
             "hs_lastmodifieddate".into(),
-            Some(hubspot_time(self.updated_at)),
+            Some(self.updated_text.clone()),
         );
     }
 
     /// The value of a property, system properties included.
     pub(crate) fn value(&self, name: &str) -> Option<String> {
         match name {
-            "hs_object_id" => Some(self.id.to_string()),
-            "hs_createdate" => Some(hubspot_time(self.created_at)),
-            "hs_lastmodifieddate" => Some(hubspot_time(self.updated_at)),
+            "hs_object_id" => Some(self.id_text.clone()),
+            "hs_createdate" => Some(self.created_text.clone()),
+            "hs_lastmodifieddate" => Some(self.updated_text.clone()),
             other => self.props.get(other).cloned(),
         }
     }
@@ -488,15 +516,8 @@ impl Store {
         let is_new = target.is_none();
         if is_new {
             self.last_id = record_id;
-            self.records.insert(
-                record_id,
-                StoredRecord {
-                    id: record_id,
-                    props: BTreeMap::new(),
-                    created_at: now,
-                    updated_at: now,
-                },
-            );
+            self.records
+                .insert(record_id, StoredRecord::new(record_id, now));
         }
         let Some(record) = self.records.get_mut(&record_id) else {
             // Unreachable: the record was resolved or inserted above under the same lock.
@@ -508,8 +529,7 @@ impl Store {
             )));
         };
         if !is_new {
-            // `updatedAt` always moves on, even within one millisecond.
-            record.updated_at = now.max(record.updated_at + TimeDelta::milliseconds(1));
+            record.touch(now);
         }
         for (name, value, unique) in writes {
             // Only a changed value allocates; rewriting the same value is free.
@@ -545,7 +565,7 @@ impl Store {
             archived: false,
             archived_at: None,
             created_at: record.created_at,
-            id: record_id.to_string(),
+            id: record.id_text.clone(),
             new: is_new,
             object_write_trace_id: input.object_write_trace_id.clone(),
             properties: record.api_properties(),
