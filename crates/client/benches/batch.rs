@@ -3,8 +3,8 @@
 //!
 //! `cargo bench -p hubspot-projects --bench batch`
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hubspot_projects::{UpsertInput, types};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use hubspot_projects::{Client, UpsertInput, types};
 use std::hint::black_box;
 
 fn inputs() -> Vec<UpsertInput> {
@@ -40,23 +40,17 @@ fn answer() -> Vec<u8> {
 fn batch(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch_of_100");
     group.throughput(Throughput::Elements(100));
-    let source = inputs();
+    let client = Client::builder()
+        .access_token("bench-token")
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .expect("a valid configuration");
     group.bench_function("build_and_serialize_request", |b| {
-        b.iter(|| {
-            let body = types::BatchInputSimplePublicObjectBatchInputUpsert {
-                inputs: black_box(&source)
-                    .iter()
-                    .enumerate()
-                    .map(|(i, input)| types::SimplePublicObjectBatchInputUpsert {
-                        id: input.id.clone(),
-                        id_property: input.id_property.clone(),
-                        object_write_trace_id: Some(format!("6f1c2a9e-0000-4000-8000-{i:012}")),
-                        properties: input.properties.clone(),
-                    })
-                    .collect(),
-            };
-            serde_json::to_vec(&body).expect("serializes")
-        })
+        b.iter_batched(
+            inputs,
+            |batch| serde_json::to_vec(&client.request_body(black_box(batch))).expect("serializes"),
+            BatchSize::SmallInput,
+        )
     });
     let bytes = answer();
     group.bench_function("decode_answer", |b| {

@@ -177,8 +177,10 @@ impl Client {
         })
     }
 
-    /// Tags the inputs with trace ids and builds the request body, moving (not copying) them.
-    pub(crate) fn request_body(
+    /// Builds the request body for one batch exactly as [`Client::upsert_batch`] does: each
+    /// input without an `objectWriteTraceId` is tagged with a fresh uuid, and the inputs are
+    /// moved, not copied.
+    pub fn request_body(
         &self,
         inputs: Vec<UpsertInput>,
     ) -> types::BatchInputSimplePublicObjectBatchInputUpsert {

@@ -11,11 +11,11 @@ use tokio::task::JoinSet;
 use crate::client::Client;
 use crate::input::UpsertInput;
 use crate::outcome::{BatchReport, NotAttempted, Outcome, RecordError, RecordOutcome};
-use crate::plan::{PlannedBatch, Planner, RecordKey};
+use crate::plan::{MAX_OPEN_BATCHES, PlannedBatch, Planner, RecordKey};
 use crate::send::DailyStop;
 
-/// Batches open for filling at once; bounds memory when one record repeats many times.
-const MAX_OPEN_BATCHES: usize = 4;
+/// How long a partial batch waits for more input when nothing else is in flight.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 
 enum State<T, S> {
     Start(Client, S),
@@ -116,15 +116,13 @@ impl<T: Send + 'static> Run<T> {
                         self.flush_all();
                     }
                     None => {
-                        // The input is slow: do not leave a partial batch idle meanwhile.
-                        if self.running.is_empty()
-                            && self.ready.is_empty()
-                            && let Some(batch) = self.planner.flush_one()
-                        {
-                            self.ready.push_back(batch);
-                            continue;
-                        }
                         self.report_refused().await?;
+                        // The input is slow. With nothing in flight, a partial batch goes out
+                        // after a short linger, not at once: each request spends rate budget,
+                        // so a batch is only sent partial when the input has really paused.
+                        let idle = self.running.is_empty()
+                            && self.ready.is_empty()
+                            && self.planner.has_open();
                         tokio::select! {
                             next = inputs.next() => match next {
                                 Some((tag, input)) => self.accept(tag, input),
@@ -135,6 +133,11 @@ impl<T: Send + 'static> Run<T> {
                             },
                             Some(done) = self.running.join_next(), if !self.running.is_empty() => {
                                 self.finish(done).await?;
+                            }
+                            () = tokio::time::sleep(LINGER), if idle => {
+                                if let Some(batch) = self.planner.flush_one() {
+                                    self.ready.push_back(batch);
+                                }
                             }
                         }
                     }

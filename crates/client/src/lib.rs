@@ -75,6 +75,7 @@ pub use outcome::{
     UpsertReport,
 };
 pub use pace::{ParseRateBudgetError, RateBudget};
+pub use plan::BatchPlanner;
 pub use retry::RetryPolicy;
 
 /// The generated (progenitor) crate this one builds on.

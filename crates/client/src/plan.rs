@@ -152,6 +152,60 @@ impl<T> Planner<T> {
     }
 }
 
+/// How many batches may be open (filling) at once. More lets repeated records wait in later
+/// batches without closing earlier ones early; fewer bounds memory.
+pub(crate) const MAX_OPEN_BATCHES: usize = 4;
+
+/// Counts the requests a sequence of inputs takes, split exactly as the engine splits it (at
+/// most `batch_size` inputs a request, never two writes to one record in a request). For dry
+/// runs: nothing is sent, and memory stays bounded however many inputs are pushed.
+///
+/// ```
+/// use hubspot_projects::{BatchPlanner, UpsertInput};
+/// let mut planner = BatchPlanner::new(100);
+/// for i in 0..250 {
+///     planner.push(UpsertInput::new("project_code", format!("PRJ-{}", i % 200)));
+/// }
+/// assert_eq!(planner.finish(), 3);
+/// ```
+pub struct BatchPlanner {
+    planner: Planner<()>,
+    closed: Vec<PlannedBatch<()>>,
+    batches: u64,
+}
+
+impl BatchPlanner {
+    /// A planner for requests of at most `batch_size` inputs (clamped to 1..=100).
+    pub fn new(batch_size: usize) -> Self {
+        Self {
+            planner: Planner::new(batch_size, MAX_OPEN_BATCHES),
+            closed: Vec::new(),
+            batches: 0,
+        }
+    }
+
+    /// Places one input.
+    pub fn push(&mut self, input: UpsertInput) {
+        self.planner.push((), input, &mut self.closed);
+        self.count_closed();
+    }
+
+    fn count_closed(&mut self) {
+        for batch in self.closed.drain(..) {
+            // Nothing is sent, so a closed batch is as good as completed.
+            self.planner.completed(batch.seq, &batch.keys);
+            self.batches += 1;
+        }
+    }
+
+    /// The number of requests, once every input is placed.
+    pub fn finish(mut self) -> u64 {
+        self.planner.flush_all(&mut self.closed);
+        self.count_closed();
+        self.batches
+    }
+}
+
 /// Splits a whole input list at once (every batch in input order).
 #[cfg(test)]
 fn plan_all(inputs: Vec<UpsertInput>, batch_size: usize) -> Vec<PlannedBatch<usize>> {

@@ -1,0 +1,115 @@
+//! Progress while a run goes on: a bar on a terminal, plain periodic lines elsewhere, nothing
+//! with `--quiet`.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// Running counts shown by the progress display.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Records created.
+    pub created: u64,
+    /// Records updated.
+    pub updated: u64,
+    /// Records failed (by HubSpot or as invalid input).
+    pub failed: u64,
+    /// Records not attempted.
+    pub not_attempted: u64,
+}
+
+impl Counts {
+    /// All records accounted for so far.
+    pub fn done(&self) -> u64 {
+        self.created + self.updated + self.failed + self.not_attempted
+    }
+}
+
+/// How progress is shown.
+pub enum Progress {
+    /// An indicatif bar on standard error.
+    Bar(ProgressBar),
+    /// A plain line on standard error every few seconds.
+    Lines {
+        /// When the run started.
+        started: Instant,
+        /// When the last line was printed.
+        last: Instant,
+        /// The expected total, when known.
+        total: Option<u64>,
+    },
+    /// Nothing.
+    Quiet,
+}
+
+const LINE_EVERY: Duration = Duration::from_secs(2);
+
+impl Progress {
+    /// A bar when standard error is a terminal, lines otherwise, nothing when `quiet`.
+    pub fn new(total: Option<u64>, quiet: bool) -> Self {
+        if quiet {
+            return Self::Quiet;
+        }
+        if !std::io::stderr().is_terminal() {
+            let now = Instant::now();
+            return Self::Lines {
+                started: now,
+                last: now,
+                total,
+            };
+        }
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(8));
+        let template = if total.is_some() {
+            "{bar:30.cyan/blue} {pos}/{len} records  {per_sec}  ETA {eta}  {msg}"
+        } else {
+            "{spinner} {pos} records  {per_sec}  {msg}"
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Self::Bar(bar)
+    }
+
+    /// Shows the counts after a batch completed.
+    pub fn update(&mut self, counts: &Counts) {
+        let message = format!(
+            "created {}  updated {}  failed {}  not attempted {}",
+            counts.created, counts.updated, counts.failed, counts.not_attempted
+        );
+        match self {
+            Self::Bar(bar) => {
+                bar.set_position(counts.done());
+                bar.set_message(message);
+            }
+            Self::Lines {
+                started,
+                last,
+                total,
+            } => {
+                if last.elapsed() < LINE_EVERY {
+                    return;
+                }
+                *last = Instant::now();
+                let elapsed = started.elapsed().as_secs_f64().max(0.001);
+                let done = match total {
+                    Some(total) => format!("{}/{total}", counts.done()),
+                    None => counts.done().to_string(),
+                };
+                eprintln!(
+                    "progress: {done} records, {:.0} records/s, {message}",
+                    counts.done() as f64 / elapsed
+                );
+            }
+            Self::Quiet => {}
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Self::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
