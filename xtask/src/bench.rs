@@ -40,9 +40,19 @@ fn build(root: &Path) -> Result<Release, String> {
     let status = Command::new(env!("CARGO"))
         .current_dir(root)
         .args(["build", "--release", "--quiet"])
-        .args(["-p", "hubspot-projects-emulator", "-p", "hubspot-projects-cli"])
+        .args([
+            "-p",
+            "hubspot-projects-emulator",
+            "-p",
+            "hubspot-projects-cli",
+        ])
         .args(["-p", "hubspot-projects", "--example", "bulk_upsert"])
-        .args(["--bin", "hubspot-projects-emulator", "--bin", "hubspot-projects"])
+        .args([
+            "--bin",
+            "hubspot-projects-emulator",
+            "--bin",
+            "hubspot-projects",
+        ])
         .status()
         .map_err(|e| format!("cannot run cargo build: {e}"))?;
     if !status.success() {
@@ -132,7 +142,11 @@ fn measure(command: &mut Command) -> Result<Measured, String> {
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
     Ok(Measured {
         stdout,
-        status: if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 },
+        status: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
         wall,
         cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
         peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
@@ -170,19 +184,31 @@ fn num(v: &Value, key: &str) -> f64 {
 /// Runs every scenario, prints a table and returns the JSON document.
 pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
     let release = build(root)?;
-    let records = args.records.unwrap_or(if args.quick { 20_000 } else { 100_000 });
-    let csv_rows = args.csv_rows.unwrap_or(if args.quick { 200_000 } else { 1_000_000 });
+    let records = args
+        .records
+        .unwrap_or(if args.quick { 20_000 } else { 100_000 });
+    let csv_rows = args
+        .csv_rows
+        .unwrap_or(if args.quick { 200_000 } else { 1_000_000 });
     let mut results = serde_json::Map::new();
 
     // 1. Raw throughput.
     println!("\n## Raw throughput: {records} records, batches of 100, no rate limit");
-    println!("| concurrency | records/s | requests/s | client CPU s per 100k | client peak RSS MiB | vs concurrency 1 |");
+    println!(
+        "| concurrency | records/s | requests/s | client CPU s per 100k | client peak RSS MiB | vs concurrency 1 |"
+    );
     println!("|---|---|---|---|---|---|");
     let mut throughput = Vec::new();
     let mut base_rate = None;
     for concurrency in [1u32, 4, 16] {
         let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-        let (line, m) = bulk_upsert(&release, &emulator.base_url, records, concurrency, "unlimited")?;
+        let (line, m) = bulk_upsert(
+            &release,
+            &emulator.base_url,
+            records,
+            concurrency,
+            "unlimited",
+        )?;
         let rps = records as f64 / num(&line, "elapsed_s").max(1e-9);
         let base = *base_rate.get_or_insert(rps);
         let cpu_per_100k = m.cpu.as_secs_f64() * 100_000.0 / records as f64;
@@ -241,8 +267,20 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
     println!("\n## Faults: 10% 5xx, 5% 429, 1% dropped connections, {records} records");
     let emulator = EmulatorProcess::start(
         &release.emulator,
-        &["--seed", "42", "--fault-500", "0.04", "--fault-502", "0.03", "--fault-503", "0.03",
-          "--fault-429", "0.05", "--fault-drop", "0.01"],
+        &[
+            "--seed",
+            "42",
+            "--fault-500",
+            "0.04",
+            "--fault-502",
+            "0.03",
+            "--fault-503",
+            "0.03",
+            "--fault-429",
+            "0.05",
+            "--fault-drop",
+            "0.01",
+        ],
     )?;
     let (line, m) = bulk_upsert(&release, &emulator.base_url, records, 4, "unlimited")?;
     let written = num(&line, "created") + num(&line, "updated");
@@ -272,8 +310,21 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
     let m = measure(
         Command::new(&release.cli)
             .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
-            .args(["upsert", csv.to_str().unwrap_or_default(), "--id-property", "project_code"])
-            .args(["--base-url", &emulator.base_url, "--rate", "unlimited", "--quiet", "--concurrency", "4"]),
+            .args([
+                "upsert",
+                csv.to_str().unwrap_or_default(),
+                "--id-property",
+                "project_code",
+            ])
+            .args([
+                "--base-url",
+                &emulator.base_url,
+                "--rate",
+                "unlimited",
+                "--quiet",
+                "--concurrency",
+                "4",
+            ]),
     )?;
     let rps = csv_rows as f64 / m.wall.as_secs_f64().max(1e-9);
     println!(
@@ -304,8 +355,11 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         "results": results,
     });
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&document).unwrap_or_default())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&document).unwrap_or_default(),
+        )
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("\nwrote {}", path.display());
     }
     Ok(document)
@@ -317,7 +371,10 @@ fn write_csv(path: &Path, rows: u64) -> Result<(), String> {
     let mut write = || -> std::io::Result<()> {
         writeln!(out, "project_code,hs_name,hs_pipeline_stage,hs_description")?;
         for i in 0..rows {
-            writeln!(out, "PRJ-{i:08},Project {i},in_progress,Benchmark project number {i}")?;
+            writeln!(
+                out,
+                "PRJ-{i:08},Project {i},in_progress,Benchmark project number {i}"
+            )?;
         }
         out.flush()
     };

@@ -34,7 +34,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Regen(args) => regen::run(&args),
-        Command::Bench(args) => bench::run(&args, &regen::workspace_root()).map(|_| ExitCode::SUCCESS),
+        Command::Bench(args) => {
+            bench::run(&args, &regen::workspace_root()).map(|_| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,
