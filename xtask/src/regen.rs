@@ -179,7 +179,9 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("+    pub pipeline_label: ::std::option::Option<::std::string::String>,"),
+            out.contains(
+                "+        pub pipeline_label: ::std::option::Option<::std::string::String>,"
+            ),
             "{out}"
         );
         assert!(out.contains("+++ b/crates/api/spec/projects.json"), "{out}");
