@@ -3,6 +3,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Running counts shown by the progress display.
@@ -19,6 +20,14 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The counts in words.
+    pub fn describe(&self) -> String {
+        format!(
+            "created {} · updated {} · failed {} · not attempted {}",
+            self.created, self.updated, self.failed, self.not_attempted
+        )
+    }
+
     /// All records accounted for so far.
     pub fn done(&self) -> u64 {
         self.created + self.updated + self.failed + self.not_attempted
@@ -27,8 +36,8 @@ impl Counts {
 
 /// How progress is shown.
 pub enum Progress {
-    /// An indicatif bar on standard error.
-    Bar(ProgressBar),
+    /// An indicatif bar on standard error, and the counts its template shows.
+    Bar(ProgressBar, Arc<Mutex<Counts>>),
     /// A plain line on standard error every few seconds.
     Lines {
         /// When the run started.
@@ -59,29 +68,44 @@ impl Progress {
             };
         }
         let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr_with_hz(8));
+        // Two short lines rather than one that wraps on a narrow terminal.
         let template = if total.is_some() {
-            "{bar:30.cyan/blue} {pos}/{len} records  {per_sec}  ETA {eta}  {msg}"
+            "{bar:40.cyan/blue} {pos}/{len} records  {rate}  ETA {eta}\n{counts}"
         } else {
-            "{spinner} {pos} records  {per_sec}  {msg}"
+            "{spinner} {pos} records  {rate}\n{counts}"
         };
+        let shown = Arc::new(Mutex::new(Counts::default()));
+        let counts = shown.clone();
         bar.set_style(
             ProgressStyle::with_template(template)
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0}/s", state.per_sec());
+                    },
+                )
+                .with_key(
+                    "counts",
+                    move |_: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let c = counts.lock().map(|c| *c).unwrap_or_default();
+                        let _ = write!(w, "{}", c.describe());
+                    },
+                )
                 .progress_chars("=> "),
         );
-        Self::Bar(bar)
+        Self::Bar(bar, shown)
     }
 
     /// Shows the counts after a batch completed.
     pub fn update(&mut self, counts: &Counts) {
-        let message = format!(
-            "created {}  updated {}  failed {}  not attempted {}",
-            counts.created, counts.updated, counts.failed, counts.not_attempted
-        );
         match self {
-            Self::Bar(bar) => {
+            Self::Bar(bar, shown) => {
+                // The counts first, then one redraw that shows them with the position.
+                if let Ok(mut shown) = shown.lock() {
+                    *shown = *counts;
+                }
                 bar.set_position(counts.done());
-                bar.set_message(message);
             }
             Self::Lines {
                 started,
@@ -98,8 +122,9 @@ impl Progress {
                     None => counts.done().to_string(),
                 };
                 eprintln!(
-                    "progress: {done} records, {:.0} records/s, {message}",
-                    counts.done() as f64 / elapsed
+                    "progress: {done} records, {:.0} records/s, {}",
+                    counts.done() as f64 / elapsed,
+                    counts.describe()
                 );
             }
             Self::Quiet => {}
@@ -108,7 +133,7 @@ impl Progress {
 
     /// Removes the bar.
     pub fn finish(&self) {
-        if let Self::Bar(bar) = self {
+        if let Self::Bar(bar, _) = self {
             bar.finish_and_clear();
         }
     }
