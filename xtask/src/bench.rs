@@ -98,6 +98,26 @@ impl EmulatorProcess {
     }
 }
 
+impl EmulatorProcess {
+    /// The emulator's CPU time so far (user + system), from `/proc/PID/stat`.
+    fn cpu(&self) -> Duration {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())) else {
+            return Duration::ZERO;
+        };
+        // Fields after the parenthesized command name; utime and stime are the 12th and 13th.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let ticks: u64 = after
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|f| f.parse::<u64>().ok())
+            .sum();
+        // SAFETY: sysconf has no preconditions.
+        let per_s = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        Duration::from_secs_f64(ticks as f64 / per_s as f64)
+    }
+}
+
 impl Drop for EmulatorProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -160,21 +180,35 @@ fn last_json_line(text: &str) -> Result<Value, String> {
         .ok_or_else(|| format!("no JSON line in the client's output: {text:?}"))
 }
 
+/// Runs the `bulk_upsert` example against `emulator`; also returns the emulator's CPU time
+/// during the run.
 fn bulk_upsert(
     release: &Release,
-    base_url: &str,
+    emulator: &EmulatorProcess,
     count: u64,
     concurrency: u32,
     rate: &str,
-) -> Result<(Value, Measured), String> {
+) -> Result<(Value, Measured, Duration), String> {
+    let before = emulator.cpu();
     let measured = measure(
         Command::new(&release.bulk_upsert)
             .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
-            .args(["--base-url", base_url, "--count", &count.to_string()])
+            .args([
+                "--base-url",
+                &emulator.base_url,
+                "--count",
+                &count.to_string(),
+            ])
             .args(["--concurrency", &concurrency.to_string(), "--rate", rate]),
     )?;
+    let emulator_cpu = emulator.cpu().saturating_sub(before);
     let line = last_json_line(&measured.stdout)?;
-    Ok((line, measured))
+    Ok((line, measured, emulator_cpu))
+}
+
+/// Records that ended created or updated.
+fn written(line: &Value) -> f64 {
+    num(line, "created") + num(line, "updated")
 }
 
 fn num(v: &Value, key: &str) -> f64 {
@@ -195,34 +229,50 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
     // 1. Raw throughput.
     println!("\n## Raw throughput: {records} records, batches of 100, no rate limit");
     println!(
-        "| concurrency | records/s | requests/s | client CPU s per 100k | client peak RSS MiB | vs concurrency 1 |"
+        "| concurrency | records/s | requests/s | client CPU s per 100k | client µs per record | client peak RSS MiB | emulator CPU µs per request | written | records/s vs concurrency 1 | CPU per record vs concurrency 1 |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut throughput = Vec::new();
-    let mut base_rate = None;
+    let mut base: Option<(f64, f64)> = None;
     for concurrency in [1u32, 4, 16] {
         let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-        let (line, m) = bulk_upsert(
-            &release,
-            &emulator.base_url,
-            records,
-            concurrency,
-            "unlimited",
-        )?;
-        let rps = records as f64 / num(&line, "elapsed_s").max(1e-9);
-        let base = *base_rate.get_or_insert(rps);
+        let (line, m, emulator_cpu) =
+            bulk_upsert(&release, &emulator, records, concurrency, "unlimited")?;
+        // The client's own clock, from its first input to its last outcome: process start-up
+        // (and the TLS roots reqwest loads) is excluded here but included in the CPU time.
+        let elapsed = num(&line, "elapsed_s").max(1e-9);
+        let rps = records as f64 / elapsed;
+        let requests = num(&line, "requests");
         let cpu_per_100k = m.cpu.as_secs_f64() * 100_000.0 / records as f64;
+        let (base_rps, base_cpu) = *base.get_or_insert((rps, cpu_per_100k));
+        let emulator_us_per_request = emulator_cpu.as_secs_f64() * 1e6 / requests.max(1.0);
+        let written = written(&line);
         println!(
-            "| {concurrency} | {rps:.0} | {:.0} | {cpu_per_100k:.3} | {:.1} | {:.2}x |",
-            num(&line, "requests") / num(&line, "elapsed_s").max(1e-9),
+            "| {concurrency} | {rps:.0} | {:.0} | {cpu_per_100k:.3} | {:.2} | {:.1} | {emulator_us_per_request:.0} | {written:.0}/{records} | {:.2}x | {:.2}x |",
+            requests / elapsed,
+            cpu_per_100k * 10.0,
             m.peak_rss_mib,
-            rps / base
+            rps / base_rps,
+            cpu_per_100k / base_cpu,
         );
+        if written as u64 != records || m.status != 0 {
+            eprintln!(
+                "warning: concurrency {concurrency}: {written:.0} of {records} records written, exit {}",
+                m.status
+            );
+        }
         throughput.push(json!({
-            "concurrency": concurrency, "records": records, "records_per_s": rps,
-            "requests_per_s": num(&line, "requests") / num(&line, "elapsed_s").max(1e-9),
-            "client_cpu_s_per_100k": cpu_per_100k, "client_peak_rss_mib": m.peak_rss_mib,
-            "ratio_vs_concurrency_1": rps / base, "failed": num(&line, "failed"), "exit": m.status,
+            "concurrency": concurrency, "records": records, "elapsed_s": elapsed,
+            "records_per_s": rps, "requests": requests, "requests_per_s": requests / elapsed,
+            "client_cpu_s": m.cpu.as_secs_f64(), "client_cpu_s_per_100k": cpu_per_100k,
+            "client_cpu_us_per_record": cpu_per_100k * 10.0,
+            "client_peak_rss_mib": m.peak_rss_mib,
+            "emulator_cpu_s": emulator_cpu.as_secs_f64(),
+            "emulator_cpu_us_per_request": emulator_us_per_request,
+            "ratio_records_per_s_vs_concurrency_1": rps / base_rps,
+            "ratio_cpu_per_record_vs_concurrency_1": cpu_per_100k / base_cpu,
+            "written": written, "failed": num(&line, "failed"),
+            "not_attempted": num(&line, "not_attempted"), "exit": m.status,
         }));
     }
     results.insert("throughput".into(), Value::Array(throughput));
@@ -234,7 +284,9 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
     } else {
         [("50/1s", 50.0, 1.0, 30.0), ("100/10s", 100.0, 10.0, 120.0)]
     };
-    println!("\n## Pacing: emulator limit = client budget, concurrency 4");
+    println!(
+        "\n## Pacing: emulator limit = client budget, concurrency 4; ceiling = the budget's rate x the run's duration"
+    );
     println!("| budget | requests | seconds | fraction of ceiling | 429s | 429 share | failed |");
     println!("|---|---|---|---|---|---|---|");
     let mut pacing = Vec::new();
@@ -242,7 +294,7 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         // Enough records (100 per request) to keep the client at the ceiling for `seconds`.
         let count = (max / interval * seconds * 100.0) as u64;
         let emulator = EmulatorProcess::start(&release.emulator, &["--rate-limit", budget])?;
-        let (line, m) = bulk_upsert(&release, &emulator.base_url, count, 4, budget)?;
+        let (line, m, _) = bulk_upsert(&release, &emulator, count, 4, budget)?;
         let elapsed = num(&line, "elapsed_s").max(1e-9);
         let requests = num(&line, "requests");
         let limited = num(&line, "rate_limited");
@@ -258,7 +310,7 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
             "budget": budget, "records": count, "requests": requests, "elapsed_s": elapsed,
             "fraction_of_ceiling": fraction, "rate_limited": limited,
             "rate_limited_share": limited / requests.max(1.0), "failed": num(&line, "failed"),
-            "exit": m.status,
+            "written": written(&line), "exit": m.status,
         }));
     }
     results.insert("pacing".into(), Value::Array(pacing));
@@ -282,21 +334,24 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
             "0.01",
         ],
     )?;
-    let (line, m) = bulk_upsert(&release, &emulator.base_url, records, 4, "unlimited")?;
-    let written = num(&line, "created") + num(&line, "updated");
+    let (line, m, _) = bulk_upsert(&release, &emulator, records, 4, "unlimited")?;
+    let written = written(&line);
     println!(
-        "written {written:.0}/{records}, failed {:.0}, not attempted {:.0}, requests {:.0} (retries {:.0}), {:.1} s",
+        "written {written:.0}/{records}, failed {:.0}, not attempted {:.0}, requests {:.0} (retries {:.0}, 429s {:.0}), {:.1} s, exit {}",
         num(&line, "failed"),
         num(&line, "not_attempted"),
         num(&line, "requests"),
         num(&line, "retries"),
-        num(&line, "elapsed_s")
+        num(&line, "rate_limited"),
+        num(&line, "elapsed_s"),
+        m.status
     );
     results.insert(
         "faults".into(),
         json!({ "records": records, "written": written, "failed": num(&line, "failed"),
                 "not_attempted": num(&line, "not_attempted"), "requests": num(&line, "requests"),
-                "retries": num(&line, "retries"), "elapsed_s": num(&line, "elapsed_s"), "exit": m.status }),
+                "retries": num(&line, "retries"), "rate_limited": num(&line, "rate_limited"),
+                "elapsed_s": num(&line, "elapsed_s"), "exit": m.status }),
     );
     drop(emulator);
 
@@ -342,16 +397,53 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
     drop(emulator);
     let _ = std::fs::remove_dir_all(&dir);
 
-    let rustc = Command::new("rustc")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    let output = |program: &Path, args: &[&str]| {
+        Command::new(program)
+            .current_dir(root)
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let rustc = output(Path::new("rustc"), &["--version"]);
+    let commit = output(Path::new("git"), &["rev-parse", "HEAD"]);
+    let dirty = !output(
+        Path::new("git"),
+        &["status", "--porcelain", "--untracked-files=no"],
+    )
+    .is_empty();
+    let emulator_version = output(&release.emulator, &["--version"]);
+    let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_string())
+        })
         .unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let command = format!(
+        "cargo xtask {}",
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+    );
+    println!(
+        "\n{command}\non {cores} cores ({cpu_model}), {rustc}, commit {commit}{}",
+        if dirty {
+            " (with uncommitted changes)"
+        } else {
+            ""
+        }
+    );
     let document = json!({
-        "command": format!("cargo xtask {}", std::env::args().skip(1).collect::<Vec<_>>().join(" ")),
-        "machine": { "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "command": command,
+        "machine": { "cores": cores, "cpu": cpu_model,
                      "os": std::env::consts::OS, "arch": std::env::consts::ARCH },
-        "versions": { "rustc": rustc, "workspace": env!("CARGO_PKG_VERSION") },
+        "versions": { "rustc": rustc, "workspace": env!("CARGO_PKG_VERSION"),
+                      "emulator": emulator_version, "commit": commit, "uncommitted_changes": dirty },
+        "settings": { "records": records, "csv_rows": csv_rows, "quick": args.quick,
+                      "batch_size": 100, "profile": "release" },
         "results": results,
     });
     if let Some(path) = &args.json {

@@ -10,7 +10,7 @@ use hubspot_projects_api::types;
 use tokio::sync::Semaphore;
 
 use crate::config::ClientBuilder;
-use crate::correlate::correlate;
+use crate::correlate::{LeanAnswer, correlate};
 use crate::engine;
 use crate::error::Error;
 use crate::input::UpsertInput;
@@ -133,7 +133,15 @@ impl Client {
             });
         }
         let body = self.request_body(inputs);
-        let (result, exchange) = self.inner.sender.send(&body, None).await;
+        let (result, exchange) = self
+            .inner
+            .sender
+            .send(&body, None, |bytes, _, _| {
+                serde_json::from_slice::<types::BatchResponseSimplePublicUpsertObjectWithErrors>(
+                    bytes,
+                )
+            })
+            .await;
         let answered = match result {
             Ok(answered) => answered,
             Err(Unanswered::Failed(error)) => return Err(error),
@@ -207,15 +215,24 @@ impl Client {
         stop: &DailyStop,
     ) -> BatchReport<T> {
         let body = self.request_body(inputs);
-        let (result, exchange) = self.inner.sender.send(&body, Some(stop)).await;
+        // Only outcomes leave the engine, so the answer is read in place, not into HubSpot's
+        // full record types.
+        let (result, exchange) = self
+            .inner
+            .sender
+            .send(&body, Some(stop), |bytes, status, correlation_id| {
+                let answer: LeanAnswer<'_> = serde_json::from_slice(bytes)?;
+                Ok(correlate(
+                    &body.inputs,
+                    &answer.results,
+                    &answer.errors,
+                    status,
+                    correlation_id,
+                ))
+            })
+            .await;
         let outcomes: Vec<Outcome> = match result {
-            Ok(answered) => correlate(
-                &body.inputs,
-                &answered.body.results,
-                &answered.body.errors,
-                answered.status,
-                answered.correlation_id.as_deref(),
-            ),
+            Ok(answered) => answered.body,
             Err(Unanswered::NotSent(message))
             | Err(Unanswered::Failed(Error::RateLimited {
                 daily: true,

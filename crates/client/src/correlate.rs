@@ -1,11 +1,87 @@
 //! Tying HubSpot's answer back to the inputs: one outcome per input, and never a success that
 //! the answer did not confirm.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use hubspot_projects_api::types;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use crate::outcome::{Outcome, RecordError};
+
+/// What correlation reads from one result of an answer.
+pub(crate) trait WrittenRecord {
+    /// The `objectWriteTraceId` HubSpot echoed, if any.
+    fn trace_id(&self) -> Option<&str>;
+    /// The value of one of the record's properties, if set.
+    fn property(&self, name: &str) -> Option<Cow<'_, str>>;
+    /// HubSpot's id of the record.
+    fn record_id(&self) -> &str;
+    /// Whether the upsert created the record.
+    fn is_new(&self) -> bool;
+}
+
+impl WrittenRecord for types::SimplePublicUpsertObject {
+    fn trace_id(&self) -> Option<&str> {
+        self.object_write_trace_id.as_deref()
+    }
+    fn property(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.properties.get(name)?.as_deref().map(Cow::Borrowed)
+    }
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+    fn is_new(&self) -> bool {
+        self.new
+    }
+}
+
+/// The part of a 2xx answer that outcomes are made of, read in place from the body.
+///
+/// The engine reports outcomes, not HubSpot's records, so it skips what it does not use:
+/// timestamps are not parsed and properties are not copied into maps (they are read only when
+/// a result lacks the input's trace id). The fields it does use are required as in the
+/// contract, and errors are decoded whole.
+#[derive(Deserialize)]
+pub(crate) struct LeanAnswer<'a> {
+    #[serde(borrow)]
+    pub(crate) results: Vec<LeanResult<'a>>,
+    #[serde(default)]
+    pub(crate) errors: Vec<types::StandardError>,
+    #[allow(dead_code)]
+    status: IgnoredAny,
+}
+
+/// One result of a [`LeanAnswer`].
+#[derive(Deserialize)]
+pub(crate) struct LeanResult<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    new: bool,
+    #[serde(rename = "objectWriteTraceId", borrow, default)]
+    object_write_trace_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    properties: &'a RawValue,
+}
+
+impl WrittenRecord for LeanResult<'_> {
+    fn trace_id(&self) -> Option<&str> {
+        self.object_write_trace_id.as_deref()
+    }
+    fn property(&self, name: &str) -> Option<Cow<'_, str>> {
+        let mut properties: HashMap<Cow<'_, str>, Option<Cow<'_, str>>> =
+            serde_json::from_str(self.properties.get()).ok()?;
+        properties.remove(name)?
+    }
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+    fn is_new(&self) -> bool {
+        self.new
+    }
+}
 
 /// Marks a trace id or id value shared by several inputs: it cannot identify one of them.
 const AMBIGUOUS: usize = usize::MAX;
@@ -25,9 +101,9 @@ fn index_by<'a>(map: &mut HashMap<&'a str, usize>, key: &'a str, at: usize) {
 /// Results are matched by `objectWriteTraceId`, then by the value of the input's id property.
 /// Errors are matched through the trace ids and ids named in their `context`, then through
 /// their `id`. An input that is neither confirmed nor named ends `Failed` as `UNCONFIRMED`.
-pub(crate) fn correlate(
+pub(crate) fn correlate<R: WrittenRecord>(
     inputs: &[types::SimplePublicObjectBatchInputUpsert],
-    results: &[types::SimplePublicUpsertObject],
+    results: &[R],
     errors: &[types::StandardError],
     status: u16,
     correlation_id: Option<&str>,
@@ -89,18 +165,17 @@ pub(crate) fn correlate(
     // A result is proof of a write: it overrides an error naming the same input.
     for result in results {
         let at = result
-            .object_write_trace_id
-            .as_deref()
+            .trace_id()
             .and_then(|trace| lookup(&by_trace, trace))
             .or_else(|| {
                 id_properties.iter().find_map(|p| {
-                    let value = result.properties.get(*p)?.as_deref()?;
-                    lookup(&by_id, value)
+                    let value = result.property(p)?;
+                    lookup(&by_id, &value)
                 })
             });
         if let Some(at) = at {
-            let record_id = result.id.clone();
-            outcomes[at] = Some(if result.new {
+            let record_id = result.record_id().to_string();
+            outcomes[at] = Some(if result.is_new() {
                 Outcome::Created { record_id }
             } else {
                 Outcome::Updated { record_id }
@@ -233,14 +308,51 @@ mod tests {
     fn an_empty_answer_confirms_nothing() {
         let inputs = [input("A", "t-a"), input("B", "t-b")];
         let stray = [error(serde_json::json!({"propertyName": ["x"]}), None)];
-        let outcomes = correlate(&inputs, &[], &stray, 207, None);
+        let outcomes =
+            correlate::<types::SimplePublicUpsertObject>(&inputs, &[], &stray, 207, None);
         for outcome in &outcomes {
             assert!(
                 matches!(outcome, Outcome::Failed(e) if e.category == "UNCONFIRMED" && e.message.contains("bad value"))
             );
         }
-        let outcomes = correlate(&inputs, &[], &[], 200, None);
+        let outcomes = correlate::<types::SimplePublicUpsertObject>(&inputs, &[], &[], 200, None);
         assert!(outcomes.iter().all(|o| !o.is_success()));
+    }
+
+    #[test]
+    fn the_lean_answer_correlates_as_the_full_one() {
+        let inputs = [input("A", "t-a"), input("B\"q", "t-b"), input("C", "t-c")];
+        let body = serde_json::to_vec(&serde_json::json!({
+            "status": "COMPLETE", "startedAt": "2026-11-28T00:00:00Z",
+            "completedAt": "2026-11-28T00:00:00Z",
+            "results": [
+                serde_json::to_value(result("3", true, Some("t-c"), "C")).unwrap(),
+                serde_json::to_value(result("2", false, None, "B\"q")).unwrap(),
+            ],
+            "errors": [{"status": "error", "category": "VALIDATION_ERROR", "message": "bad value",
+                        "context": {"objectWriteTraceId": ["t-a"]}, "errors": [], "links": {}}],
+        }))
+        .unwrap();
+        let full: types::BatchResponseSimplePublicUpsertObjectWithErrors =
+            serde_json::from_slice(&body).unwrap();
+        let lean: LeanAnswer<'_> = serde_json::from_slice(&body).unwrap();
+        let expected = correlate(&inputs, &full.results, &full.errors, 207, Some("c"));
+        assert_eq!(
+            correlate(&inputs, &lean.results, &lean.errors, 207, Some("c")),
+            expected
+        );
+        assert_eq!(
+            expected[1],
+            Outcome::Updated {
+                record_id: "2".into()
+            }
+        );
+        assert!(matches!(&expected[0], Outcome::Failed(e) if e.category == "VALIDATION_ERROR"));
+        // What the contract requires of the parts the engine reads is still required.
+        let no_results = br#"{"status": "COMPLETE"}"#;
+        assert!(serde_json::from_slice::<LeanAnswer<'_>>(no_results).is_err());
+        let no_new = br#"{"status": "COMPLETE", "results": [{"id": "1", "properties": {}}]}"#;
+        assert!(serde_json::from_slice::<LeanAnswer<'_>>(no_new).is_err());
     }
 
     #[test]

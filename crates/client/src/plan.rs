@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use crate::input::UpsertInput;
 
@@ -18,6 +18,31 @@ pub(crate) fn record_key(input: &UpsertInput) -> RecordKey {
     hasher.finish()
 }
 
+/// Record keys are hashes already: the sets and maps keyed by them use them as they are
+/// instead of hashing them a second time.
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used for record keys; anything else is folded in, still correct.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+}
+
+type KeySet = HashSet<RecordKey, BuildHasherDefault<KeyHasher>>;
+type KeyMap<V> = HashMap<RecordKey, V, BuildHasherDefault<KeyHasher>>;
+
 /// A batch ready to send once the batches in `after` have completed.
 pub(crate) struct PlannedBatch<T> {
     pub(crate) seq: u64,
@@ -29,7 +54,7 @@ pub(crate) struct PlannedBatch<T> {
 struct OpenBatch<T> {
     seq: u64,
     items: Vec<(T, UpsertInput)>,
-    keys: HashSet<RecordKey>,
+    keys: KeySet,
     after: Vec<u64>,
 }
 
@@ -46,7 +71,7 @@ pub(crate) struct Planner<T> {
     next_seq: u64,
     open: VecDeque<OpenBatch<T>>,
     /// The latest batch not yet completed that writes each record.
-    last_writer: HashMap<RecordKey, u64>,
+    last_writer: KeyMap<u64>,
     /// Batches created and not yet completed.
     incomplete: HashSet<u64>,
 }
@@ -58,7 +83,7 @@ impl<T> Planner<T> {
             max_open: max_open.max(1),
             next_seq: 0,
             open: VecDeque::new(),
-            last_writer: HashMap::new(),
+            last_writer: KeyMap::default(),
             incomplete: HashSet::new(),
         }
     }
@@ -88,7 +113,7 @@ impl<T> Planner<T> {
             self.open.push_back(OpenBatch {
                 seq,
                 items: Vec::with_capacity(self.batch_size),
-                keys: HashSet::with_capacity(self.batch_size),
+                keys: KeySet::with_capacity_and_hasher(self.batch_size, Default::default()),
                 after: Vec::new(),
             });
         }

@@ -23,12 +23,15 @@ pub(crate) struct Exchange {
     pub(crate) rate_limited: u32,
 }
 
-/// A 2xx answer.
-pub(crate) struct Answered {
+/// A 2xx answer, decoded by the caller's decoder.
+pub(crate) struct Answered<A> {
     pub(crate) status: u16,
     pub(crate) correlation_id: Option<String>,
-    pub(crate) body: types::BatchResponseSimplePublicUpsertObjectWithErrors,
+    pub(crate) body: A,
 }
+
+/// The batch upsert's path, as in `openapi/projects.json` (a test checks that it still is).
+pub(crate) const BATCH_UPSERT_PATH: &str = "/crm/objects/v3/projects/batch/upsert";
 
 /// Why a batch got no 2xx answer.
 pub(crate) enum Unanswered {
@@ -54,11 +57,15 @@ pub(crate) struct Sender {
 impl Sender {
     /// Sends `body` until it is answered with a 2xx, fails for good, or the retry policy is
     /// spent. Each attempt takes an in-flight slot, then a pacing slot, then goes out at once.
-    pub(crate) async fn send(
+    ///
+    /// A 2xx body is read whole and handed to `decode`; a body it refuses is an
+    /// [`Error::Undecodable`] answer, exactly as when the generated client decodes it.
+    pub(crate) async fn send<A>(
         &self,
         body: &types::BatchInputSimplePublicObjectBatchInputUpsert,
         stop: Option<&DailyStop>,
-    ) -> (Result<Answered, Unanswered>, Exchange) {
+        decode: impl Fn(&[u8], u16, Option<&str>) -> Result<A, serde_json::Error>,
+    ) -> (Result<Answered<A>, Unanswered>, Exchange) {
         let mut exchange = Exchange::default();
         let mut ceilings = self.retry.ceilings();
         loop {
@@ -77,21 +84,27 @@ impl Sender {
                 return (Err(Unanswered::NotSent(message.clone())), exchange);
             }
             exchange.requests += 1;
-            let (error, asked) = match self.api.batch_upsert(body).await {
-                Ok(answer) => {
-                    self.pacer.observe(answer.headers());
-                    let status = answer.status().as_u16();
-                    let correlation_id = correlation_header(answer.headers());
-                    let body = answer.into_inner();
-                    return (
-                        Ok(Answered {
-                            status,
-                            correlation_id,
-                            body,
-                        }),
-                        exchange,
-                    );
+            let answered = match self.attempt(body).await {
+                Ok(response) => {
+                    self.pacer.observe(response.headers());
+                    let status = response.status().as_u16();
+                    let correlation_id = correlation_header(response.headers());
+                    match response.bytes().await {
+                        Ok(bytes) => match decode(&bytes, status, correlation_id.as_deref()) {
+                            Ok(body) => Ok(Answered {
+                                status,
+                                correlation_id,
+                                body,
+                            }),
+                            Err(e) => Err(ApiError::InvalidResponsePayload(bytes, e)),
+                        },
+                        Err(e) => Err(ApiError::ResponseBodyError(e)),
+                    }
                 }
+                Err(error) => Err(error),
+            };
+            let (error, asked) = match answered {
+                Ok(answered) => return (Ok(answered), exchange),
                 Err(error) => self.read_error(error).await,
             };
             drop(permit);
@@ -127,6 +140,38 @@ impl Sender {
                     tokio::time::sleep(delay).await;
                 }
             }
+        }
+    }
+
+    /// One attempt: the generated client's request for the batch upsert (same URL, headers and
+    /// hooks), with a 2xx answer left undecoded so that the caller decodes only what it needs.
+    async fn attempt(
+        &self,
+        body: &types::BatchInputSimplePublicObjectBatchInputUpsert,
+    ) -> Result<reqwest::Response, ApiError<progenitor_client::ByteStream>> {
+        use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
+        let url = format!("{}{BATCH_UPSERT_PATH}", self.api.baseurl());
+        let mut request = self
+            .api
+            .client()
+            .post(url)
+            .header(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(body)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "batch_upsert",
+        };
+        self.api.pre(&mut request, &info).await?;
+        let result = self.api.exec(request, &info).await;
+        self.api.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => Ok(response),
+            400..=599 => Err(ApiError::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(ApiError::UnexpectedResponse(response)),
         }
     }
 
@@ -182,5 +227,19 @@ impl Sender {
                 None,
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_is_the_contracts() {
+        let spec: serde_json::Value =
+            serde_json::from_str(hubspot_projects_api::SPEC_JSON).unwrap();
+        let paths: Vec<&String> = spec["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(paths, [BATCH_UPSERT_PATH]);
+        assert!(spec["paths"][BATCH_UPSERT_PATH]["post"].is_object());
     }
 }
