@@ -228,11 +228,6 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
 
     // 1. Raw throughput.
     println!("\n## Raw throughput: {records} records, batches of 100, no rate limit");
-    println!(
-        "| concurrency | records/s | requests/s | client CPU s per 100k | client µs per record | marginal µs per record | client peak RSS MiB | emulator CPU µs per request | written | records/s vs concurrency 1 | CPU per record vs concurrency 1 |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut throughput = Vec::new();
     // The fixed cost of a client process (runtime, and the system's TLS roots that reqwest's
     // native-tls backend loads when the client is built), measured with no records at all.
     let startup = {
@@ -245,6 +240,11 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         startup.cpu.as_secs_f64(),
         startup.peak_rss_mib
     );
+    println!(
+        "| concurrency | records/s | requests/s | client CPU s per 100k | client µs per record | marginal µs per record | client peak RSS MiB | emulator CPU µs per request | written | records/s vs concurrency 1 | CPU per record vs concurrency 1 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut throughput = Vec::new();
     let mut base: Option<(f64, f64)> = None;
     for concurrency in [1u32, 4, 16] {
         let emulator = EmulatorProcess::start(&release.emulator, &[])?;
