@@ -26,6 +26,24 @@ pub struct BenchArgs {
     /// Rows of the streaming-memory CSV (default 1,000,000; 200,000 with --quick).
     #[arg(long)]
     csv_rows: Option<u64>,
+    /// Run only these scenarios (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Scenario>,
+}
+
+/// The scenarios, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Records/s, client CPU and RSS at concurrency 1, 4 and 16.
+    Throughput,
+    /// How close to a budget the client gets without 429s.
+    Pacing,
+    /// Every record written despite 5xx, 429s and dropped connections.
+    Faults,
+    /// A large CSV through the CLI: peak RSS and records/s.
+    Streaming,
+    /// Batch upserts of 100 per second that the emulator binary serves.
+    Capacity,
 }
 
 const TOKEN: &str = "bench-token";
@@ -225,202 +243,220 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         .csv_rows
         .unwrap_or(if args.quick { 200_000 } else { 1_000_000 });
     let mut results = serde_json::Map::new();
+    let run = |scenario| args.only.is_empty() || args.only.contains(&scenario);
 
-    // 1. Raw throughput.
-    println!("\n## Raw throughput: {records} records, batches of 100, no rate limit");
-    // The fixed cost of a client process (runtime, and the system's TLS roots that reqwest's
-    // native-tls backend loads when the client is built), measured with no records at all.
-    let startup = {
-        let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-        let (_, m, _) = bulk_upsert(&release, &emulator, 0, 1, "unlimited")?;
-        m
-    };
-    // One discarded run first: on this kind of small virtual machine the first run after a
-    // pause is consistently slower (the emulator's CPU per request about doubles), which would
-    // skew the first row and every ratio against it.
-    {
-        let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-        bulk_upsert(&release, &emulator, records, 4, "unlimited")?;
+    // 0. The emulator's capacity, so that it is known not to be the bottleneck below.
+    if run(Scenario::Capacity) {
+        capacity(&release, args.quick, &mut results)?;
     }
-    println!(
-        "(a client process that sends nothing uses {:.3} s of CPU and {:.1} MiB; the marginal column excludes that)",
-        startup.cpu.as_secs_f64(),
-        startup.peak_rss_mib
-    );
-    println!(
-        "| concurrency | records/s | requests/s | client CPU s per 100k | client µs per record | marginal µs per record | client peak RSS MiB | emulator CPU µs per request | written | records/s vs concurrency 1 | CPU per record vs concurrency 1 |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut throughput = Vec::new();
-    let mut base: Option<(f64, f64)> = None;
-    for concurrency in [1u32, 4, 16] {
-        let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-        let (line, m, emulator_cpu) =
-            bulk_upsert(&release, &emulator, records, concurrency, "unlimited")?;
-        // The client's own clock, from its first input to its last outcome: process start-up
-        // (and the TLS roots reqwest loads) is excluded here but included in the CPU time.
-        let elapsed = num(&line, "elapsed_s").max(1e-9);
-        let rps = records as f64 / elapsed;
-        let requests = num(&line, "requests");
-        let cpu_per_100k = m.cpu.as_secs_f64() * 100_000.0 / records as f64;
-        let (base_rps, base_cpu) = *base.get_or_insert((rps, cpu_per_100k));
-        let emulator_us_per_request = emulator_cpu.as_secs_f64() * 1e6 / requests.max(1.0);
-        let marginal_us = m.cpu.saturating_sub(startup.cpu).as_secs_f64() * 1e6 / records as f64;
+
+    if run(Scenario::Throughput) {
+        // 1. Raw throughput.
+        println!("\n## Raw throughput: {records} records, batches of 100, no rate limit");
+        // The fixed cost of a client process (runtime, and the system's TLS roots that reqwest's
+        // native-tls backend loads when the client is built), measured with no records at all.
+        let startup = {
+            let emulator = EmulatorProcess::start(&release.emulator, &[])?;
+            let (_, m, _) = bulk_upsert(&release, &emulator, 0, 1, "unlimited")?;
+            m
+        };
+        // One discarded run first: on this kind of small virtual machine the first run after a
+        // pause is consistently slower (the emulator's CPU per request about doubles), which would
+        // skew the first row and every ratio against it.
+        {
+            let emulator = EmulatorProcess::start(&release.emulator, &[])?;
+            bulk_upsert(&release, &emulator, records, 4, "unlimited")?;
+        }
+        println!(
+            "(a client process that sends nothing uses {:.3} s of CPU and {:.1} MiB; the marginal column excludes that)",
+            startup.cpu.as_secs_f64(),
+            startup.peak_rss_mib
+        );
+        println!(
+            "| concurrency | records/s | requests/s | client CPU s per 100k | client µs per record | marginal µs per record | client peak RSS MiB | emulator CPU µs per request | written | records/s vs concurrency 1 | CPU per record vs concurrency 1 |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        let mut throughput = Vec::new();
+        let mut base: Option<(f64, f64)> = None;
+        for concurrency in [1u32, 4, 16] {
+            let emulator = EmulatorProcess::start(&release.emulator, &[])?;
+            let (line, m, emulator_cpu) =
+                bulk_upsert(&release, &emulator, records, concurrency, "unlimited")?;
+            // The client's own clock, from its first input to its last outcome: process start-up
+            // (and the TLS roots reqwest loads) is excluded here but included in the CPU time.
+            let elapsed = num(&line, "elapsed_s").max(1e-9);
+            let rps = records as f64 / elapsed;
+            let requests = num(&line, "requests");
+            let cpu_per_100k = m.cpu.as_secs_f64() * 100_000.0 / records as f64;
+            let (base_rps, base_cpu) = *base.get_or_insert((rps, cpu_per_100k));
+            let emulator_us_per_request = emulator_cpu.as_secs_f64() * 1e6 / requests.max(1.0);
+            let marginal_us =
+                m.cpu.saturating_sub(startup.cpu).as_secs_f64() * 1e6 / records as f64;
+            let written = written(&line);
+            println!(
+                "| {concurrency} | {rps:.0} | {:.0} | {cpu_per_100k:.3} | {:.2} | {marginal_us:.2} | {:.1} | {emulator_us_per_request:.0} | {written:.0}/{records} | {:.2}x | {:.2}x |",
+                requests / elapsed,
+                cpu_per_100k * 10.0,
+                m.peak_rss_mib,
+                rps / base_rps,
+                cpu_per_100k / base_cpu,
+            );
+            if written as u64 != records || m.status != 0 {
+                eprintln!(
+                    "warning: concurrency {concurrency}: {written:.0} of {records} records written, exit {}",
+                    m.status
+                );
+            }
+            throughput.push(json!({
+                "concurrency": concurrency, "records": records, "elapsed_s": elapsed,
+                "records_per_s": rps, "requests": requests, "requests_per_s": requests / elapsed,
+                "client_cpu_s": m.cpu.as_secs_f64(), "client_cpu_s_per_100k": cpu_per_100k,
+                "client_cpu_us_per_record": cpu_per_100k * 10.0,
+                "client_marginal_cpu_us_per_record": marginal_us,
+                "client_peak_rss_mib": m.peak_rss_mib,
+                "emulator_cpu_s": emulator_cpu.as_secs_f64(),
+                "emulator_cpu_us_per_request": emulator_us_per_request,
+                "ratio_records_per_s_vs_concurrency_1": rps / base_rps,
+                "ratio_cpu_per_record_vs_concurrency_1": cpu_per_100k / base_cpu,
+                "written": written, "failed": num(&line, "failed"),
+                "not_attempted": num(&line, "not_attempted"), "exit": m.status,
+            }));
+        }
+        results.insert("throughput".into(), Value::Array(throughput));
+        results.insert(
+            "client_startup".into(),
+            json!({ "cpu_s": startup.cpu.as_secs_f64(), "peak_rss_mib": startup.peak_rss_mib }),
+        );
+    }
+
+    if run(Scenario::Pacing) {
+        // 2. Pacing under a budget: the emulator enforces it, the client paces to it.
+        // (budget, max requests, interval in seconds, how long to run)
+        let windows: [(&str, f64, f64, f64); 2] = if args.quick {
+            [("50/1s", 50.0, 1.0, 10.0), ("100/10s", 100.0, 10.0, 30.0)]
+        } else {
+            [("50/1s", 50.0, 1.0, 30.0), ("100/10s", 100.0, 10.0, 120.0)]
+        };
+        println!(
+            "\n## Pacing: emulator limit = client budget, concurrency 4; ceiling = the budget's rate x the run's duration"
+        );
+        println!(
+            "| budget | requests | seconds | fraction of ceiling | 429s | 429 share | failed |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        let mut pacing = Vec::new();
+        for (budget, max, interval, seconds) in windows {
+            // Enough records (100 per request) to keep the client at the ceiling for `seconds`.
+            let count = (max / interval * seconds * 100.0) as u64;
+            let emulator = EmulatorProcess::start(&release.emulator, &["--rate-limit", budget])?;
+            let (line, m, _) = bulk_upsert(&release, &emulator, count, 4, budget)?;
+            let elapsed = num(&line, "elapsed_s").max(1e-9);
+            let requests = num(&line, "requests");
+            let limited = num(&line, "rate_limited");
+            // The ceiling is the budget's rate times the time the run took.
+            let fraction = (requests - limited) / (max / interval * elapsed).max(1.0);
+            println!(
+                "| {budget} | {requests:.0} | {elapsed:.1} | {:.1}% | {limited:.0} | {:.2}% | {:.0} |",
+                fraction * 100.0,
+                100.0 * limited / requests.max(1.0),
+                num(&line, "failed")
+            );
+            pacing.push(json!({
+                "budget": budget, "records": count, "requests": requests, "elapsed_s": elapsed,
+                "fraction_of_ceiling": fraction, "rate_limited": limited,
+                "rate_limited_share": limited / requests.max(1.0), "failed": num(&line, "failed"),
+                "written": written(&line), "exit": m.status,
+            }));
+        }
+        results.insert("pacing".into(), Value::Array(pacing));
+    }
+
+    if run(Scenario::Faults) {
+        // 3. Faults.
+        println!("\n## Faults: 10% 5xx, 5% 429, 1% dropped connections, {records} records");
+        let emulator = EmulatorProcess::start(
+            &release.emulator,
+            &[
+                "--seed",
+                "42",
+                "--fault-500",
+                "0.04",
+                "--fault-502",
+                "0.03",
+                "--fault-503",
+                "0.03",
+                "--fault-429",
+                "0.05",
+                "--fault-drop",
+                "0.01",
+            ],
+        )?;
+        let (line, m, _) = bulk_upsert(&release, &emulator, records, 4, "unlimited")?;
         let written = written(&line);
         println!(
-            "| {concurrency} | {rps:.0} | {:.0} | {cpu_per_100k:.3} | {:.2} | {marginal_us:.2} | {:.1} | {emulator_us_per_request:.0} | {written:.0}/{records} | {:.2}x | {:.2}x |",
-            requests / elapsed,
-            cpu_per_100k * 10.0,
-            m.peak_rss_mib,
-            rps / base_rps,
-            cpu_per_100k / base_cpu,
+            "written {written:.0}/{records}, failed {:.0}, not attempted {:.0}, requests {:.0} (retries {:.0}, 429s {:.0}), {:.1} s, exit {}",
+            num(&line, "failed"),
+            num(&line, "not_attempted"),
+            num(&line, "requests"),
+            num(&line, "retries"),
+            num(&line, "rate_limited"),
+            num(&line, "elapsed_s"),
+            m.status
         );
-        if written as u64 != records || m.status != 0 {
-            eprintln!(
-                "warning: concurrency {concurrency}: {written:.0} of {records} records written, exit {}",
-                m.status
-            );
-        }
-        throughput.push(json!({
-            "concurrency": concurrency, "records": records, "elapsed_s": elapsed,
-            "records_per_s": rps, "requests": requests, "requests_per_s": requests / elapsed,
-            "client_cpu_s": m.cpu.as_secs_f64(), "client_cpu_s_per_100k": cpu_per_100k,
-            "client_cpu_us_per_record": cpu_per_100k * 10.0,
-            "client_marginal_cpu_us_per_record": marginal_us,
-            "client_peak_rss_mib": m.peak_rss_mib,
-            "emulator_cpu_s": emulator_cpu.as_secs_f64(),
-            "emulator_cpu_us_per_request": emulator_us_per_request,
-            "ratio_records_per_s_vs_concurrency_1": rps / base_rps,
-            "ratio_cpu_per_record_vs_concurrency_1": cpu_per_100k / base_cpu,
-            "written": written, "failed": num(&line, "failed"),
-            "not_attempted": num(&line, "not_attempted"), "exit": m.status,
-        }));
-    }
-    results.insert("throughput".into(), Value::Array(throughput));
-    results.insert(
-        "client_startup".into(),
-        json!({ "cpu_s": startup.cpu.as_secs_f64(), "peak_rss_mib": startup.peak_rss_mib }),
-    );
-
-    // 2. Pacing under a budget: the emulator enforces it, the client paces to it.
-    // (budget, max requests, interval in seconds, how long to run)
-    let windows: [(&str, f64, f64, f64); 2] = if args.quick {
-        [("50/1s", 50.0, 1.0, 10.0), ("100/10s", 100.0, 10.0, 30.0)]
-    } else {
-        [("50/1s", 50.0, 1.0, 30.0), ("100/10s", 100.0, 10.0, 120.0)]
-    };
-    println!(
-        "\n## Pacing: emulator limit = client budget, concurrency 4; ceiling = the budget's rate x the run's duration"
-    );
-    println!("| budget | requests | seconds | fraction of ceiling | 429s | 429 share | failed |");
-    println!("|---|---|---|---|---|---|---|");
-    let mut pacing = Vec::new();
-    for (budget, max, interval, seconds) in windows {
-        // Enough records (100 per request) to keep the client at the ceiling for `seconds`.
-        let count = (max / interval * seconds * 100.0) as u64;
-        let emulator = EmulatorProcess::start(&release.emulator, &["--rate-limit", budget])?;
-        let (line, m, _) = bulk_upsert(&release, &emulator, count, 4, budget)?;
-        let elapsed = num(&line, "elapsed_s").max(1e-9);
-        let requests = num(&line, "requests");
-        let limited = num(&line, "rate_limited");
-        // The ceiling is the budget's rate times the time the run took.
-        let fraction = (requests - limited) / (max / interval * elapsed).max(1.0);
-        println!(
-            "| {budget} | {requests:.0} | {elapsed:.1} | {:.1}% | {limited:.0} | {:.2}% | {:.0} |",
-            fraction * 100.0,
-            100.0 * limited / requests.max(1.0),
-            num(&line, "failed")
-        );
-        pacing.push(json!({
-            "budget": budget, "records": count, "requests": requests, "elapsed_s": elapsed,
-            "fraction_of_ceiling": fraction, "rate_limited": limited,
-            "rate_limited_share": limited / requests.max(1.0), "failed": num(&line, "failed"),
-            "written": written(&line), "exit": m.status,
-        }));
-    }
-    results.insert("pacing".into(), Value::Array(pacing));
-
-    // 3. Faults.
-    println!("\n## Faults: 10% 5xx, 5% 429, 1% dropped connections, {records} records");
-    let emulator = EmulatorProcess::start(
-        &release.emulator,
-        &[
-            "--seed",
-            "42",
-            "--fault-500",
-            "0.04",
-            "--fault-502",
-            "0.03",
-            "--fault-503",
-            "0.03",
-            "--fault-429",
-            "0.05",
-            "--fault-drop",
-            "0.01",
-        ],
-    )?;
-    let (line, m, _) = bulk_upsert(&release, &emulator, records, 4, "unlimited")?;
-    let written = written(&line);
-    println!(
-        "written {written:.0}/{records}, failed {:.0}, not attempted {:.0}, requests {:.0} (retries {:.0}, 429s {:.0}), {:.1} s, exit {}",
-        num(&line, "failed"),
-        num(&line, "not_attempted"),
-        num(&line, "requests"),
-        num(&line, "retries"),
-        num(&line, "rate_limited"),
-        num(&line, "elapsed_s"),
-        m.status
-    );
-    results.insert(
-        "faults".into(),
-        json!({ "records": records, "written": written, "failed": num(&line, "failed"),
+        results.insert(
+            "faults".into(),
+            json!({ "records": records, "written": written, "failed": num(&line, "failed"),
                 "not_attempted": num(&line, "not_attempted"), "requests": num(&line, "requests"),
                 "retries": num(&line, "retries"), "rate_limited": num(&line, "rate_limited"),
                 "elapsed_s": num(&line, "elapsed_s"), "exit": m.status }),
-    );
-    drop(emulator);
+        );
+        drop(emulator);
+    }
 
-    // 4. Streaming memory through the CLI.
-    println!("\n## Streaming: a {csv_rows}-row CSV through the CLI");
-    let dir = std::env::temp_dir().join(format!("hubspot-projects-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let csv = dir.join("projects.csv");
-    write_csv(&csv, csv_rows)?;
-    let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-    let m = measure(
-        Command::new(&release.cli)
-            .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
-            .args([
-                "upsert",
-                csv.to_str().unwrap_or_default(),
-                "--id-property",
-                "project_code",
-            ])
-            .args([
-                "--base-url",
-                &emulator.base_url,
-                "--rate",
-                "unlimited",
-                "--quiet",
-                "--concurrency",
-                "4",
-            ]),
-    )?;
-    let rps = csv_rows as f64 / m.wall.as_secs_f64().max(1e-9);
-    println!(
-        "peak RSS {:.1} MiB, {rps:.0} records/s, {:.1} s, CLI CPU {:.2} s, exit {}",
-        m.peak_rss_mib,
-        m.wall.as_secs_f64(),
-        m.cpu.as_secs_f64(),
-        m.status
-    );
-    results.insert(
+    if run(Scenario::Streaming) {
+        // 4. Streaming memory through the CLI.
+        println!("\n## Streaming: a {csv_rows}-row CSV through the CLI");
+        let dir =
+            std::env::temp_dir().join(format!("hubspot-projects-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let csv = dir.join("projects.csv");
+        write_csv(&csv, csv_rows)?;
+        let emulator = EmulatorProcess::start(&release.emulator, &[])?;
+        let m = measure(
+            Command::new(&release.cli)
+                .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+                .args([
+                    "upsert",
+                    csv.to_str().unwrap_or_default(),
+                    "--id-property",
+                    "project_code",
+                ])
+                .args([
+                    "--base-url",
+                    &emulator.base_url,
+                    "--rate",
+                    "unlimited",
+                    "--quiet",
+                    "--concurrency",
+                    "4",
+                ]),
+        )?;
+        let rps = csv_rows as f64 / m.wall.as_secs_f64().max(1e-9);
+        println!(
+            "peak RSS {:.1} MiB, {rps:.0} records/s, {:.1} s, CLI CPU {:.2} s, exit {}",
+            m.peak_rss_mib,
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            m.status
+        );
+        results.insert(
         "streaming".into(),
         json!({ "rows": csv_rows, "peak_rss_mib": m.peak_rss_mib, "records_per_s": rps,
                 "elapsed_s": m.wall.as_secs_f64(), "cpu_s": m.cpu.as_secs_f64(), "exit": m.status }),
     );
-    drop(emulator);
-    let _ = std::fs::remove_dir_all(&dir);
+        drop(emulator);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     let output = |program: &Path, args: &[&str]| {
         Command::new(program)
@@ -496,4 +532,43 @@ fn write_csv(path: &Path, rows: u64) -> Result<(), String> {
         out.flush()
     };
     write().map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// How many batch upserts of 100 a second the emulator binary serves, with 16 connections.
+fn capacity(
+    release: &Release,
+    quick: bool,
+    results: &mut serde_json::Map<String, Value>,
+) -> Result<(), String> {
+    let window = Duration::from_secs(if quick { 3 } else { 10 });
+    println!(
+        "\n## Emulator capacity: batch upserts of 100, {} s",
+        window.as_secs()
+    );
+    let emulator = EmulatorProcess::start(&release.emulator, &[])?;
+    let measured = crate::load::measure(
+        &emulator.base_url,
+        || emulator.cpu(),
+        16,
+        Duration::from_secs(1),
+        window,
+    )?;
+    println!(
+        "{:.0} requests/s ({:.0} records/s) over {} connections, {:.0} requests per emulator \
+         CPU-second, {} errors",
+        measured.requests_per_s,
+        measured.requests_per_s * 100.0,
+        measured.connections,
+        measured.requests_per_cpu_s,
+        measured.errors
+    );
+    results.insert(
+        "capacity".into(),
+        json!({ "requests_per_s": measured.requests_per_s,
+                "records_per_s": measured.requests_per_s * 100.0,
+                "requests_per_emulator_cpu_s": measured.requests_per_cpu_s,
+                "connections": measured.connections, "errors": measured.errors,
+                "window_s": window.as_secs() }),
+    );
+    Ok(())
 }

@@ -10,6 +10,7 @@
 //! - `cargo xtask bench [--quick] [--json PATH]` measures the client, the emulator and the CLI.
 
 mod bench;
+mod load;
 mod regen;
 
 use clap::{Parser, Subcommand};
