@@ -109,19 +109,25 @@ impl Schema {
 
     /// Checks an upsert's `idProperty`, with HubSpot's wording when it cannot be used.
     fn check_id_property(&self, name: &str) -> Result<(), Rejection> {
-        match self.kind(name) {
-            Some(PropKind::Unique) => Ok(()),
-            Some(_) => Err(Rejection::validation(
-                format!("Unable to perform update/upsert by non-unique project property {name}"),
-                [("idProperty", vec![name.to_string()])],
-            )),
-            None => Err(Rejection::validation(
-                format!(
-                    "Unable to perform update/upsert by non-unique or non-existent project property {name}"
-                ),
-                [("idProperty", vec![name.to_string()])],
-            )),
-        }
+        self.require_unique(
+            name,
+            "Unable to perform update/upsert by non-unique project property",
+            "Unable to perform update/upsert by non-unique or non-existent project property",
+        )
+    }
+
+    /// Accepts a unique property; refuses others with `non_unique` or `unknown`, followed by
+    /// the property's name, naming it in the context as `idProperty`.
+    fn require_unique(&self, name: &str, non_unique: &str, unknown: &str) -> Result<(), Rejection> {
+        let wording = match self.kind(name) {
+            Some(PropKind::Unique) => return Ok(()),
+            Some(_) => non_unique,
+            None => unknown,
+        };
+        Err(Rejection::validation(
+            format!("{wording} {name}"),
+            [("idProperty", vec![name.to_string()])],
+        ))
     }
 }
 
@@ -600,17 +606,11 @@ pub(crate) fn check_read_id_property(schema: &Schema, name: &str) -> Result<(), 
     if name == "hs_object_id" {
         return Ok(());
     }
-    match schema.kind(name) {
-        Some(PropKind::Unique) => Ok(()),
-        Some(_) => Err(Rejection::validation(
-            format!("Unable to read by non-unique project property {name}"),
-            [("idProperty", vec![name.to_string()])],
-        )),
-        None => Err(Rejection::validation(
-            format!("Unable to read by non-existent project property {name}"),
-            [("idProperty", vec![name.to_string()])],
-        )),
-    }
+    schema.require_unique(
+        name,
+        "Unable to read by non-unique project property",
+        "Unable to read by non-existent project property",
+    )
 }
 
 #[cfg(test)]
