@@ -436,3 +436,8 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+/// The path of each operation, as in the spec.
+pub mod paths {
+    /// `/crm/objects/v3/projects/batch/upsert`
+    pub const BATCH_UPSERT: &str = "/crm/objects/v3/projects/batch/upsert";
+}

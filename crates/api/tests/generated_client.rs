@@ -79,6 +79,7 @@ async fn the_request_has_the_method_path_auth_content_type_and_the_seed_shape() 
         .await;
     let response = client(&server).batch_upsert(&body()).await.unwrap();
     mock.assert_async().await;
+    assert_eq!(hubspot_projects_api::paths::BATCH_UPSERT, PATH);
     assert_eq!(response.status(), 200);
     let answer = response.into_inner();
     assert_eq!(answer.status, BatchStatus::Complete);

@@ -84,6 +84,13 @@ fn a_date_versioned_path_is_found_and_kept() {
             .get("/crm/objects/2026-03/projects/batch/upsert")
             .is_some()
     );
+    let code = generate(&canonical_json(&imported)).unwrap();
+    assert!(
+        code.contains(
+            r#"pub const BATCH_UPSERT: &str = "/crm/objects/2026-03/projects/batch/upsert";"#
+        ),
+        "the path constant follows the spec"
+    );
     assert!(
         generate(&canonical_json(&imported))
             .unwrap()
