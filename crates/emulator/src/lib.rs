@@ -143,12 +143,11 @@ impl EmulatorHandle {
         let store = self.state.store();
         store
             .all()
-            .into_iter()
             .map(|r| Record {
-                id: r.id_text().to_string(),
-                properties: r.props.clone(),
-                created_at: r.created_at,
-                updated_at: r.updated_at,
+                id: r.id_text(),
+                properties: r.owned_properties(),
+                created_at: r.created_at(),
+                updated_at: r.updated_at(),
             })
             .collect()
     }

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use crate::config::{EmulatorConfig, READ_SCOPE, TokenGrant, WRITE_SCOPE};
 use crate::faults::{Failure, FaultInjector};
 use crate::limits::{Budget, Limiter, Policy};
-use crate::store::{self, Precheck, Rejection, Schema, Store, StoredRecord};
+use crate::store::{self, Precheck, RecordRef, Rejection, Schema, Store};
 
 /// The largest request body the batch upsert accepts, in bytes; larger bodies get a 413.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -74,9 +74,10 @@ impl AppState {
                 .map(|grant| (grant.token.clone(), grant.clone()))
                 .collect()
         });
+        let schema = Schema::new(&config.properties);
         Self {
-            schema: Schema::new(&config.properties),
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(Store::new(schema.clone())),
+            schema,
             tokens,
             limiter: Limiter::new(config.rate_limit, config.daily_limit),
             faults: FaultInjector::new(config.faults, config.seed),
@@ -506,7 +507,7 @@ async fn upsert(State(state): State<Arc<AppState>>, request: Request) -> Respons
         Err(rejection) => return rejection_response(rejection, correlation),
     };
     let now = store::now_millis();
-    let outcome = state.store().upsert(&state.schema, inputs, checks, now);
+    let outcome = state.store().upsert(inputs, checks, now);
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(rejection) => return rejection_response(rejection, correlation),
@@ -599,8 +600,8 @@ async fn read(
         serde_json::json!({
             "id": record.id_text(),
             "properties": properties,
-            "createdAt": record.created_at,
-            "updatedAt": record.updated_at,
+            "createdAt": record.created_at(),
+            "updatedAt": record.updated_at(),
             "archived": false,
         })
     };
@@ -612,12 +613,12 @@ async fn health() -> Response {
 }
 
 /// One line of `/_emulator/records`.
-pub(crate) fn record_line(record: &StoredRecord, out: &mut Vec<u8>) {
+pub(crate) fn record_line(record: RecordRef<'_>, out: &mut Vec<u8>) {
     let line = serde_json::json!({
         "id": record.id_text(),
-        "properties": record.props,
-        "createdAt": record.created_at,
-        "updatedAt": record.updated_at,
+        "properties": record.properties(),
+        "createdAt": record.created_at(),
+        "updatedAt": record.updated_at(),
     });
     // Writing JSON values into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, &line);

@@ -1,9 +1,10 @@
 //! The property schema, the records and the upsert semantics, independent of HTTP.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use hubspot_projects_api::types::{
     SimplePublicObjectBatchInputUpsert, SimplePublicUpsertObject, StandardError,
 };
@@ -64,6 +65,29 @@ impl Hasher for Fnv {
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
 
+/// A hasher for keys that already are well-mixed 64-bit hashes: it passes them through.
+#[derive(Clone, Copy, Debug, Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A hash map keyed by hashes already computed.
+type HashKeyedMap<V> = HashMap<u64, V, BuildHasherDefault<PreHashed>>;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PropKind {
     Plain,
@@ -71,40 +95,72 @@ enum PropKind {
     ReadOnly,
 }
 
-/// The known properties of projects.
-#[derive(Debug)]
+/// A property's number in the schema: the index of its name.
+type PropId = usize;
+
+/// The known properties of projects, each numbered so that records store small ids rather than
+/// names.
+#[derive(Clone, Debug)]
 pub(crate) struct Schema {
-    props: FastMap<String, PropKind>,
+    ids: FastMap<String, PropId>,
+    /// By id: the name and kind.
+    props: Vec<(Box<str>, PropKind)>,
 }
 
 impl Schema {
     pub(crate) fn new(extra: &[PropertyDef]) -> Self {
-        let mut props = FastMap::default();
+        let mut schema = Self {
+            ids: FastMap::default(),
+            props: Vec::new(),
+        };
         for name in SYSTEM_PROPERTIES {
-            props.insert(name.to_string(), PropKind::ReadOnly);
+            schema.define(name, PropKind::ReadOnly);
         }
         for name in BUILT_IN_PROPERTIES {
-            props.insert(name.to_string(), PropKind::Plain);
+            schema.define(name, PropKind::Plain);
         }
-        props.insert(DEFAULT_UNIQUE_PROPERTY.to_string(), PropKind::Unique);
+        schema.define(DEFAULT_UNIQUE_PROPERTY, PropKind::Unique);
         for def in extra {
             let kind = if def.unique {
                 PropKind::Unique
             } else {
                 PropKind::Plain
             };
-            props.insert(def.name.clone(), kind);
+            schema.define(&def.name, kind);
         }
-        Self { props }
+        schema
+    }
+
+    /// Adds a property, or gives a known one a new kind: the last definition wins.
+    fn define(&mut self, name: &str, kind: PropKind) {
+        if let Some(&id) = self.ids.get(name)
+            && let Some(prop) = self.props.get_mut(id)
+        {
+            prop.1 = kind;
+            return;
+        }
+        self.ids.insert(name.to_string(), self.props.len());
+        self.props.push((name.into(), kind));
+    }
+
+    /// The id and kind of a known property.
+    fn lookup(&self, name: &str) -> Option<(PropId, PropKind)> {
+        let id = *self.ids.get(name)?;
+        Some((id, self.props.get(id)?.1))
     }
 
     fn kind(&self, name: &str) -> Option<PropKind> {
-        self.props.get(name).copied()
+        self.lookup(name).map(|(_, kind)| kind)
+    }
+
+    /// The name of a property id.
+    fn name(&self, id: PropId) -> &str {
+        self.props.get(id).map_or("", |prop| &prop.0)
     }
 
     /// Whether `name` is a known property.
     pub(crate) fn knows(&self, name: &str) -> bool {
-        self.props.contains_key(name)
+        self.ids.contains_key(name)
     }
 
     /// Checks an upsert's `idProperty`, with HubSpot's wording when it cannot be used.
@@ -157,78 +213,256 @@ impl Rejection {
     }
 }
 
-/// One stored project.
-#[derive(Clone, Debug)]
-pub(crate) struct StoredRecord {
-    pub id: u64,
-    pub props: BTreeMap<String, String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// The id and timestamps as property values, formatted once rather than per answer.
-    id_text: String,
-    created_text: String,
-    updated_text: String,
+/// Appends `n` as LEB128: seven bits a byte, low bits first.
+fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n & 0x7f) as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
 }
 
-impl StoredRecord {
-    fn new(id: u64, now: DateTime<Utc>) -> Self {
-        let now_text = hubspot_time(now);
-        Self {
-            id,
-            props: BTreeMap::new(),
-            created_at: now,
-            updated_at: now,
-            id_text: id.to_string(),
-            created_text: now_text.clone(),
-            updated_text: now_text,
+/// Reads a LEB128 number at `*pos` and moves past it.
+fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<usize> {
+    let mut n = 0usize;
+    let mut shift = 0u32;
+    loop {
+        let byte = *bytes.get(*pos)?;
+        *pos += 1;
+        n |= usize::from(byte & 0x7f).checked_shl(shift)?;
+        if byte < 0x80 {
+            return Some(n);
+        }
+        shift += 7;
+    }
+}
+
+/// A record's property values in one allocation: for each property, in id order, its id and
+/// the value's length (both LEB128), then the value's bytes. Empty values are never held.
+#[derive(Clone, Debug, Default)]
+struct Props(Box<[u8]>);
+
+impl Props {
+    fn iter(&self) -> PropsIter<'_> {
+        PropsIter {
+            bytes: &self.0,
+            pos: 0,
         }
     }
 
-    /// The record id, as HubSpot writes it.
-    pub(crate) fn id_text(&self) -> &str {
-        &self.id_text
+    fn get(&self, id: PropId) -> Option<&str> {
+        self.iter()
+            .take_while(|(held, _)| *held <= id)
+            .find(|(held, _)| *held == id)
+            .map(|(_, value)| value)
     }
 
-    fn touch(&mut self, now: DateTime<Utc>) {
+    /// These values with `changes` (sorted by id, each id at most once) applied: a value
+    /// replaces the held one, and an empty value clears it.
+    fn with_changes(&self, changes: &[(PropId, &str)]) -> Self {
+        fn push(out: &mut Vec<u8>, id: PropId, value: &str) {
+            if !value.is_empty() {
+                put_varint(out, id);
+                put_varint(out, value.len());
+                out.extend_from_slice(value.as_bytes());
+            }
+        }
+        let added: usize = changes.iter().map(|(_, value)| value.len() + 4).sum();
+        let mut out = Vec::with_capacity(self.0.len() + added);
+        let mut held = self.iter().peekable();
+        let mut changes = changes.iter().peekable();
+        loop {
+            match (held.peek().copied(), changes.peek().copied()) {
+                (None, None) => break,
+                (Some((id, value)), None) => {
+                    push(&mut out, id, value);
+                    held.next();
+                }
+                (Some((id, value)), Some(&(changed, _))) if id < changed => {
+                    push(&mut out, id, value);
+                    held.next();
+                }
+                (held_next, Some(&(changed, value))) => {
+                    push(&mut out, changed, value);
+                    changes.next();
+                    if held_next.is_some_and(|(id, _)| id == changed) {
+                        held.next();
+                    }
+                }
+            }
+        }
+        Self(out.into_boxed_slice())
+    }
+}
+
+/// The `(id, value)` pairs of [`Props`], in id order.
+struct PropsIter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for PropsIter<'a> {
+    type Item = (PropId, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.bytes.len() {
+            return None;
+        }
+        let id = get_varint(self.bytes, &mut self.pos)?;
+        let len = get_varint(self.bytes, &mut self.pos)?;
+        let end = self.pos.checked_add(len)?;
+        let value = std::str::from_utf8(self.bytes.get(self.pos..end)?).ok()?;
+        self.pos = end;
+        Some((id, value))
+    }
+}
+
+/// One stored project; its id is its place in the store.
+#[derive(Clone, Debug)]
+struct StoredRecord {
+    props: Props,
+    /// Milliseconds since the Unix epoch.
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+impl StoredRecord {
+    fn new(now_ms: i64) -> Self {
+        Self {
+            props: Props::default(),
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        }
+    }
+
+    fn touch(&mut self, now_ms: i64) {
         // `updatedAt` always moves on, even within one millisecond.
-        self.updated_at = now.max(self.updated_at + TimeDelta::milliseconds(1));
-        self.updated_text = hubspot_time(self.updated_at);
+        self.updated_ms = now_ms.max(self.updated_ms.saturating_add(1));
+    }
+}
+
+/// A stored project with its id and the schema naming its properties.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RecordRef<'a> {
+    id: u64,
+    record: &'a StoredRecord,
+    schema: &'a Schema,
+}
+
+impl RecordRef<'_> {
+    /// The record id, as HubSpot writes it.
+    pub(crate) fn id_text(&self) -> String {
+        self.id.to_string()
+    }
+
+    /// When the record was created.
+    pub(crate) fn created_at(&self) -> DateTime<Utc> {
+        from_millis(self.record.created_ms)
+    }
+
+    /// When the record was last updated.
+    pub(crate) fn updated_at(&self) -> DateTime<Utc> {
+        from_millis(self.record.updated_ms)
+    }
+
+    /// The stored values (system properties left out), by name.
+    pub(crate) fn properties(&self) -> BTreeMap<&str, &str> {
+        self.record
+            .props
+            .iter()
+            .map(|(id, value)| (self.schema.name(id), value))
+            .collect()
+    }
+
+    /// The stored values (system properties left out), by name, as owned strings.
+    pub(crate) fn owned_properties(&self) -> BTreeMap<String, String> {
+        self.record
+            .props
+            .iter()
+            .map(|(id, value)| (self.schema.name(id).to_string(), value.to_string()))
+            .collect()
     }
 
     /// The property map HubSpot answers with: the stored values plus the system properties.
     pub(crate) fn api_properties(&self) -> BTreeMap<String, Option<String>> {
         let mut out: BTreeMap<String, Option<String>> = self
+            .record
             .props
             .iter()
-            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .map(|(id, value)| (self.schema.name(id).to_string(), Some(value.to_string())))
             .collect();
         self.add_system_properties(&mut out);
         out
     }
 
+    /// Sets the system properties: the record id and its timestamps.
     pub(crate) fn add_system_properties(&self, out: &mut BTreeMap<String, Option<String>>) {
-        out.insert("hs_object_id".into(), Some(self.id_text.clone()));
-        out.insert("hs_createdate".into(), Some(self.created_text.clone()));
+        out.insert("hs_object_id".into(), Some(self.id_text()));
+        out.insert(
+            "hs_createdate".into(),
+            Some(hubspot_time(self.created_at())),
+        );
         out.insert(
             "hs_lastmodifieddate".into(),
-            Some(self.updated_text.clone()),
+            Some(hubspot_time(self.updated_at())),
         );
     }
 
     /// The value of a property, system properties included.
     pub(crate) fn value(&self, name: &str) -> Option<String> {
         match name {
-            "hs_object_id" => Some(self.id_text.clone()),
-            "hs_createdate" => Some(self.created_text.clone()),
-            "hs_lastmodifieddate" => Some(self.updated_text.clone()),
-            other => self.props.get(other).cloned(),
+            "hs_object_id" => Some(self.id_text()),
+            "hs_createdate" => Some(hubspot_time(self.created_at())),
+            "hs_lastmodifieddate" => Some(hubspot_time(self.updated_at())),
+            other => {
+                let (id, _) = self.schema.lookup(other)?;
+                self.record.props.get(id).map(str::to_string)
+            }
         }
     }
 }
 
-/// A timestamp as HubSpot writes it in property values.
+/// A stored timestamp as a time; every stored one is in range.
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Appends `n` as `width` decimal digits, `width` at most 4.
+fn push_digits(out: &mut String, mut n: u32, width: usize) {
+    let mut digits = [b'0'; 4];
+    for slot in digits.iter_mut().take(width).rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    for digit in digits.iter().take(width) {
+        out.push(char::from(*digit));
+    }
+}
+
+/// A timestamp as HubSpot writes it in property values: RFC 3339 in UTC, with milliseconds.
 fn hubspot_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    let millis = t.timestamp_subsec_millis();
+    let year = t.year();
+    if !(0..=9999).contains(&year) || millis >= 1000 {
+        // Far dates and leap seconds: rare enough for chrono's general formatter.
+        return t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    }
+    let mut out = String::with_capacity(24);
+    push_digits(&mut out, year.unsigned_abs(), 4);
+    out.push('-');
+    push_digits(&mut out, t.month(), 2);
+    out.push('-');
+    push_digits(&mut out, t.day(), 2);
+    out.push('T');
+    push_digits(&mut out, t.hour(), 2);
+    out.push(':');
+    push_digits(&mut out, t.minute(), 2);
+    out.push(':');
+    push_digits(&mut out, t.second(), 2);
+    out.push('.');
+    push_digits(&mut out, millis, 3);
+    out.push('Z');
+    out
 }
 
 /// The current time, truncated to milliseconds as HubSpot keeps it.
@@ -244,13 +478,80 @@ pub(crate) struct BatchOutcome {
     pub errors: Vec<StandardError>,
 }
 
-/// The records and their unique-value indexes.
+/// The hash of a unique property's value, which the index is keyed by.
+fn value_hash(id: PropId, value: &str) -> u64 {
+    let mut hasher = Fnv::default();
+    hasher.write_usize(id);
+    hasher.write(value.as_bytes());
+    hasher.finish()
+}
+
+/// Unique property values → the record holding each, keyed by [`value_hash`] so that values
+/// are not stored twice: a candidate is confirmed against the record's own value.
 #[derive(Debug, Default)]
+struct UniqueIndex {
+    /// The first record whose value has this hash.
+    first: HashKeyedMap<u64>,
+    /// Further records whose value has the same hash as another's: almost always empty.
+    more: HashKeyedMap<Vec<u64>>,
+}
+
+impl UniqueIndex {
+    /// The records holding a value with hash `hash`, for the caller to confirm.
+    fn candidates(&self, hash: u64) -> impl Iterator<Item = u64> + '_ {
+        let first = self.first.get(&hash).copied();
+        let more = first
+            .and_then(|_| self.more.get(&hash))
+            .into_iter()
+            .flatten()
+            .copied();
+        first.into_iter().chain(more)
+    }
+
+    fn insert(&mut self, hash: u64, record: u64) {
+        match self.first.entry(hash) {
+            Entry::Vacant(slot) => {
+                slot.insert(record);
+            }
+            Entry::Occupied(_) => self.more.entry(hash).or_default().push(record),
+        }
+    }
+
+    fn remove(&mut self, hash: u64, record: u64) {
+        if self.first.get(&hash) == Some(&record) {
+            let next = match self.more.get_mut(&hash) {
+                Some(more) => {
+                    let next = more.pop();
+                    if more.is_empty() {
+                        self.more.remove(&hash);
+                    }
+                    next
+                }
+                None => None,
+            };
+            match next {
+                Some(next) => self.first.insert(hash, next),
+                None => self.first.remove(&hash),
+            };
+        } else if let Some(more) = self.more.get_mut(&hash) {
+            if let Some(at) = more.iter().position(|held| *held == record) {
+                more.swap_remove(at);
+            }
+            if more.is_empty() {
+                self.more.remove(&hash);
+            }
+        }
+    }
+}
+
+/// The records and their unique-value index.
+#[derive(Debug)]
 pub(crate) struct Store {
-    records: FastMap<u64, StoredRecord>,
-    /// Unique property name → value → record id.
-    unique: FastMap<String, FastMap<String, u64>>,
-    last_id: u64,
+    schema: Schema,
+    /// Record ids are given in order from 1 and records are never removed: record `n` is at
+    /// index `n - 1`.
+    records: Vec<StoredRecord>,
+    unique: UniqueIndex,
 }
 
 /// What the checks done before taking the store's lock found about one input.
@@ -398,14 +699,47 @@ pub(crate) fn input_error(
 }
 
 impl Store {
+    /// An empty store of records with `schema`'s properties.
+    pub(crate) fn new(schema: Schema) -> Self {
+        Self {
+            schema,
+            records: Vec::new(),
+            unique: UniqueIndex::default(),
+        }
+    }
+
+    /// Where record `id` is in `records`.
+    fn slot(id: u64) -> Option<usize> {
+        usize::try_from(id.checked_sub(1)?).ok()
+    }
+
+    fn record(&self, id: u64) -> Option<&StoredRecord> {
+        self.records.get(Self::slot(id)?)
+    }
+
+    /// The id the next new record gets.
+    fn next_id(&self) -> u64 {
+        self.records.len() as u64 + 1
+    }
+
+    /// The record holding `value` in the unique property `id`.
+    fn unique_owner(&self, id: PropId, value: &str) -> Option<u64> {
+        self.unique
+            .candidates(value_hash(id, value))
+            .find(|&owner| self.record(owner).and_then(|r| r.props.get(id)) == Some(value))
+    }
+
     /// The record an input designates, if it exists.
     fn resolve(&self, id_property: Option<&str>, id: &str) -> Option<u64> {
         match id_property {
             None | Some("hs_object_id") => {
                 let n: u64 = id.parse().ok()?;
-                self.records.contains_key(&n).then_some(n)
+                self.record(n).map(|_| n)
             }
-            Some(name) => self.unique.get(name)?.get(id).copied(),
+            Some(name) => match self.schema.lookup(name)? {
+                (prop, PropKind::Unique) => self.unique_owner(prop, id),
+                _ => None,
+            },
         }
     }
 
@@ -415,7 +749,6 @@ impl Store {
     /// every valid input and reports the others.
     pub(crate) fn upsert(
         &mut self,
-        schema: &Schema,
         inputs: Vec<SimplePublicObjectBatchInputUpsert>,
         checks: Vec<Precheck>,
         now: DateTime<Utc>,
@@ -441,6 +774,7 @@ impl Store {
             return Err(duplicate_rejection(duplicates));
         }
 
+        let now_ms = now.timestamp_millis();
         let mut outcome = BatchOutcome {
             results: Vec::with_capacity(inputs.len()),
             errors: Vec::new(),
@@ -450,7 +784,7 @@ impl Store {
                 outcome.errors.push(error);
                 continue;
             }
-            match self.write(schema, &input, target, now) {
+            match self.write(&input, target, now_ms) {
                 Ok(result) => outcome.results.push(result),
                 Err(error) => outcome.errors.push(*error),
             }
@@ -461,10 +795,9 @@ impl Store {
     /// Writes one valid input: creates or updates its record.
     fn write(
         &mut self,
-        schema: &Schema,
         input: &SimplePublicObjectBatchInputUpsert,
         target: Option<u64>,
-        now: DateTime<Utc>,
+        now_ms: i64,
     ) -> Result<SimplePublicUpsertObject, Box<StandardError>> {
         let by_record_id = matches!(input.id_property.as_deref(), None | Some("hs_object_id"));
         if target.is_none() && by_record_id {
@@ -478,28 +811,40 @@ impl Store {
                 &[],
             )));
         }
-        let record_id = target.unwrap_or(self.last_id + 1);
+        let record_id = target.unwrap_or_else(|| self.next_id());
 
         // The values to write: the input's properties, with the id property set to the id.
         let id_name = input.id_property.as_deref().filter(|_| !by_record_id);
-        let mut writes: Vec<(&str, &str, bool)> = Vec::with_capacity(input.properties.len() + 1);
-        for (name, value) in &input.properties {
-            if Some(name.as_str()) != id_name {
-                let unique = schema.kind(name) == Some(PropKind::Unique);
-                writes.push((name, value, unique));
-            }
-        }
-        if let Some(name) = id_name {
-            writes.push((name, input.id.as_str(), true));
+        let mut writes: Vec<(PropId, &str, &str, bool)> =
+            Vec::with_capacity(input.properties.len() + 1);
+        let named = input
+            .properties
+            .iter()
+            .filter(|(name, _)| Some(name.as_str()) != id_name)
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .chain(id_name.map(|name| (name, input.id.as_str())));
+        for (name, value) in named {
+            let Some((prop, kind)) = self.schema.lookup(name) else {
+                // Unreachable: the precheck refused unknown properties and idProperty values.
+                return Err(Box::new(input_error(
+                    input,
+                    "VALIDATION_ERROR",
+                    format!("Property \"{name}\" does not exist"),
+                    &[name],
+                )));
+            };
+            // The id property was checked to be unique.
+            let unique = kind == PropKind::Unique || Some(name) == id_name;
+            writes.push((prop, name, value, unique));
         }
 
         // Unique values must not belong to another record.
-        for (name, value, unique) in &writes {
+        for (prop, name, value, unique) in &writes {
             if !*unique || value.is_empty() {
                 continue;
             }
-            if let Some(owner) = self.unique.get(*name).and_then(|m| m.get(*value))
-                && *owner != record_id
+            if let Some(owner) = self.unique_owner(*prop, value)
+                && owner != record_id
             {
                 let text =
                     format!("{value} already has that value on another project (id {owner})");
@@ -521,11 +866,9 @@ impl Store {
 
         let is_new = target.is_none();
         if is_new {
-            self.last_id = record_id;
-            self.records
-                .insert(record_id, StoredRecord::new(record_id, now));
+            self.records.push(StoredRecord::new(now_ms));
         }
-        let Some(record) = self.records.get_mut(&record_id) else {
+        let Some(record) = Self::slot(record_id).and_then(|slot| self.records.get_mut(slot)) else {
             // Unreachable: the record was resolved or inserted above under the same lock.
             return Err(Box::new(input_error(
                 input,
@@ -535,64 +878,79 @@ impl Store {
             )));
         };
         if !is_new {
-            record.touch(now);
+            record.touch(now_ms);
         }
-        for (name, value, unique) in writes {
-            // Only a changed value allocates; rewriting the same value is free.
-            let (old, new) = if value.is_empty() {
-                // HubSpot clears a property set to the empty string.
-                (record.props.remove(name), None)
-            } else if let Some(slot) = record.props.get_mut(name) {
-                if slot == value {
-                    continue;
-                }
-                (
-                    Some(std::mem::replace(slot, value.to_string())),
-                    Some(value),
-                )
-            } else {
-                record.props.insert(name.to_string(), value.to_string());
-                (None, Some(value))
-            };
+        // Only changed values are written; rewriting the same value is free.
+        let mut changes: Vec<(PropId, &str)> = Vec::with_capacity(writes.len());
+        let mut moves: Vec<(Option<u64>, Option<u64>)> = Vec::new();
+        for (prop, _, value, unique) in writes {
+            let old = record.props.get(prop);
+            if old == Some(value) || (old.is_none() && value.is_empty()) {
+                continue;
+            }
             if unique {
-                let index = match self.unique.get_mut(name) {
-                    Some(index) => index,
-                    None => self.unique.entry(name.to_string()).or_default(),
-                };
-                if let Some(old) = old {
-                    index.remove(&old);
-                }
-                if let Some(new) = new {
-                    index.insert(new.to_string(), record_id);
-                }
+                // HubSpot clears a property set to the empty string.
+                let new = (!value.is_empty()).then(|| value_hash(prop, value));
+                moves.push((old.map(|old| value_hash(prop, old)), new));
+            }
+            changes.push((prop, value));
+        }
+        if !changes.is_empty() {
+            changes.sort_unstable_by_key(|(prop, _)| *prop);
+            record.props = record.props.with_changes(&changes);
+        }
+        for (old, new) in moves {
+            if let Some(old) = old {
+                self.unique.remove(old, record_id);
+            }
+            if let Some(new) = new {
+                self.unique.insert(new, record_id);
             }
         }
+        let Some(view) = self.get(record_id) else {
+            return Err(Box::new(input_error(
+                input,
+                "INTERNAL_ERROR",
+                "The record vanished while it was written".to_string(),
+                &[],
+            )));
+        };
         Ok(SimplePublicUpsertObject {
             archived: false,
             archived_at: None,
-            created_at: record.created_at,
-            id: record.id_text.clone(),
+            created_at: view.created_at(),
+            id: view.id_text(),
             new: is_new,
             object_write_trace_id: input.object_write_trace_id.clone(),
-            properties: record.api_properties(),
+            properties: view.api_properties(),
             properties_with_history: BTreeMap::new(),
-            updated_at: record.updated_at,
+            updated_at: view.updated_at(),
             url: None,
             warnings: Vec::new(),
         })
     }
 
+    /// The record with id `id`, with the schema naming its properties.
+    fn get(&self, id: u64) -> Option<RecordRef<'_>> {
+        Some(RecordRef {
+            id,
+            record: self.record(id)?,
+            schema: &self.schema,
+        })
+    }
+
     /// Finds a record by its id, or by the value of a unique property.
-    pub(crate) fn find(&self, id_property: Option<&str>, id: &str) -> Option<&StoredRecord> {
-        let record = self.resolve(id_property, id)?;
-        self.records.get(&record)
+    pub(crate) fn find(&self, id_property: Option<&str>, id: &str) -> Option<RecordRef<'_>> {
+        self.get(self.resolve(id_property, id)?)
     }
 
     /// Every record, in id order.
-    pub(crate) fn all(&self) -> Vec<&StoredRecord> {
-        let mut all: Vec<&StoredRecord> = self.records.values().collect();
-        all.sort_unstable_by_key(|r| r.id);
-        all
+    pub(crate) fn all(&self) -> impl Iterator<Item = RecordRef<'_>> {
+        (1..).zip(&self.records).map(|(id, record)| RecordRef {
+            id,
+            record,
+            schema: &self.schema,
+        })
     }
 
     /// The number of records.
@@ -639,7 +997,7 @@ mod tests {
         inputs: Vec<SimplePublicObjectBatchInputUpsert>,
     ) -> Result<BatchOutcome, Rejection> {
         let checks = precheck(schema, &inputs)?;
-        store.upsert(schema, inputs, checks, now_millis())
+        store.upsert(inputs, checks, now_millis())
     }
 
     #[test]
@@ -648,7 +1006,7 @@ mod tests {
             name: "ext".into(),
             unique: true,
         }]);
-        let mut store = Store::default();
+        let mut store = Store::new(schema.clone());
         let a = input("A", Some("project_code"), &[("ext", "X")]);
         let b = input("B", Some("project_code"), &[("ext", "X")]);
         let out = run(&mut store, &schema, vec![a, b]).unwrap();
@@ -661,7 +1019,7 @@ mod tests {
     #[test]
     fn two_keys_naming_one_record_reject_the_batch_without_writing() {
         let schema = Schema::new(&[]);
-        let mut store = Store::default();
+        let mut store = Store::new(schema.clone());
         run(
             &mut store,
             &schema,
@@ -672,7 +1030,7 @@ mod tests {
         let by_id = input("1", None, &[("hs_name", "y")]);
         let err = run(&mut store, &schema, vec![by_code, by_id]).unwrap_err();
         assert_eq!(err.status, 400);
-        assert!(!store.find(None, "1").unwrap().props.contains_key("hs_name"));
+        assert_eq!(store.find(None, "1").unwrap().value("hs_name"), None);
     }
 
     #[test]
@@ -681,7 +1039,7 @@ mod tests {
             name: "ext".into(),
             unique: true,
         }]);
-        let mut store = Store::default();
+        let mut store = Store::new(schema.clone());
         run(
             &mut store,
             &schema,
@@ -704,6 +1062,82 @@ mod tests {
         .unwrap();
         assert!(store.find(Some("ext"), "X").is_none());
         let record = store.find(Some("project_code"), "A").unwrap();
-        assert!(!record.props.contains_key("hs_name"));
+        assert_eq!(record.value("hs_name"), None);
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them() {
+        let samples = [
+            0,
+            1,
+            999,
+            -1,
+            951_782_400_123,
+            1_700_000_000_000,
+            253_402_300_799_999,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+            253_402_300_800_000,
+        ];
+        for ms in samples
+            .into_iter()
+            .chain((0..2000).map(|n| n * 86_399_937 + 17))
+        {
+            let t = DateTime::from_timestamp_millis(ms).unwrap();
+            assert_eq!(
+                hubspot_time(t),
+                t.to_rfc3339_opts(SecondsFormat::Millis, true),
+                "{ms}"
+            );
+        }
+    }
+
+    #[test]
+    fn props_apply_changes_in_id_order() {
+        let long = "x".repeat(300);
+        let props = Props::default().with_changes(&[(1, "a"), (3, ""), (200, &long)]);
+        assert_eq!(
+            props.iter().collect::<Vec<_>>(),
+            vec![(1, "a"), (200, long.as_str())]
+        );
+        let props = props.with_changes(&[(0, "z"), (1, ""), (5, "é"), (200, "b")]);
+        assert_eq!(
+            props.iter().collect::<Vec<_>>(),
+            vec![(0, "z"), (5, "é"), (200, "b")]
+        );
+        assert_eq!(props.get(5), Some("é"));
+        assert_eq!(props.get(1), None);
+        assert_eq!(props.get(201), None);
+    }
+
+    #[test]
+    fn unique_index_keeps_records_whose_values_share_a_hash() {
+        let mut index = UniqueIndex::default();
+        index.insert(7, 1);
+        index.insert(7, 2);
+        index.insert(7, 3);
+        assert_eq!(index.candidates(7).collect::<Vec<_>>(), vec![1, 2, 3]);
+        index.remove(7, 1);
+        let mut left: Vec<u64> = index.candidates(7).collect();
+        left.sort_unstable();
+        assert_eq!(left, vec![2, 3]);
+        index.remove(7, 2);
+        index.remove(7, 3);
+        assert_eq!(index.candidates(7).count(), 0);
+        assert!(index.first.is_empty() && index.more.is_empty());
+    }
+
+    #[test]
+    fn a_configured_property_may_redefine_a_built_in_one() {
+        let schema = Schema::new(&[PropertyDef {
+            name: "hs_name".into(),
+            unique: true,
+        }]);
+        assert_eq!(schema.kind("hs_name"), Some(PropKind::Unique));
+        let mut store = Store::new(schema.clone());
+        run(&mut store, &schema, vec![input("N", Some("hs_name"), &[])]).unwrap();
+        let record = store.find(Some("hs_name"), "N").unwrap();
+        assert_eq!(record.properties(), BTreeMap::from([("hs_name", "N")]));
+        assert!(store.find(Some("project_code"), "N").is_none());
     }
 }
