@@ -78,30 +78,10 @@ impl FromStr for RateBudget {
         let err = || ParseRateBudgetError {
             input: s.to_string(),
         };
-        let text = s.trim();
-        if text.eq_ignore_ascii_case("unlimited") {
+        if s.trim().eq_ignore_ascii_case("unlimited") {
             return Ok(Self::Unlimited);
         }
-        let (requests, interval) = text.split_once('/').ok_or_else(err)?;
-        let requests: u32 = requests.trim().parse().map_err(|_| err())?;
-        let interval = interval.trim();
-        let (number, unit) = interval
-            .find(|c: char| !c.is_ascii_digit())
-            .map_or((interval, "s"), |at| interval.split_at(at));
-        let number: u64 = if number.is_empty() {
-            1
-        } else {
-            number.parse().map_err(|_| err())?
-        };
-        let interval = match unit {
-            "ms" => Duration::from_millis(number),
-            "s" | "sec" => Duration::from_secs(number),
-            "m" | "min" => Duration::from_secs(number * 60),
-            _ => return Err(err()),
-        };
-        if requests == 0 || interval.is_zero() {
-            return Err(err());
-        }
+        let (requests, interval) = hubspot_projects_api::parse_rate(s).ok_or_else(err)?;
         Ok(Self::Limited { requests, interval })
     }
 }

@@ -118,30 +118,13 @@ impl FromStr for RateLimit {
     type Err = ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || ConfigError(format!("rate limit {s:?} is not like 100/10s"));
-        let (max, interval) = s.split_once('/').ok_or_else(bad)?;
-        let max: u32 = max.trim().parse().map_err(|_| bad())?;
-        let interval = interval.trim();
-        let (digits, unit_ms) = if let Some(n) = interval.strip_suffix("ms") {
-            (n, 1)
-        } else if let Some(n) = interval.strip_suffix('s') {
-            (n, 1_000)
-        } else if let Some(n) = interval.strip_suffix('m') {
-            (n, 60_000)
-        } else {
-            return Err(bad());
-        };
-        let count: u64 = digits.trim().parse().map_err(|_| bad())?;
-        let millis = count.checked_mul(unit_ms).ok_or_else(bad)?;
-        if max == 0 || millis == 0 {
-            return Err(ConfigError(format!(
-                "rate limit {s:?} must allow at least one request in a non-empty interval"
-            )));
-        }
-        Ok(Self {
-            max,
-            interval: Duration::from_millis(millis),
-        })
+        let (max, interval) = hubspot_projects_api::parse_rate(s).ok_or_else(|| {
+            ConfigError(format!(
+                "rate limit {s:?} is not like 100/10s, 50/1s or 10/500ms \
+                 (at least one request in a non-empty interval)"
+            ))
+        })?;
+        Ok(Self { max, interval })
     }
 }
 
