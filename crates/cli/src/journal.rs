@@ -1,6 +1,7 @@
-//! The journal: which input lines HubSpot has confirmed, written as answers arrive, so that a
-//! run killed at any point (a crash, `kill -9`, the daily limit) resumes without loss and
-//! without sending confirmed records again.
+//! The journal: which input lines HubSpot has confirmed writing (created or updated), recorded
+//! as answers arrive, so that a run killed at any point (a crash, `kill -9`, the daily limit)
+//! resumes without loss and without sending those records again. Failed records are not
+//! journaled: a resumed run sends them again, as a fixed token or scope would need.
 //!
 //! The file is NDJSON: a header that names the input, then one [`ReportLine`] per confirmed
 //! record. Lines are appended as each batch completes and flushed to disk (fsync) at most a few

@@ -93,16 +93,11 @@ impl ReportLine {
         }
     }
 
-    /// Whether HubSpot's answer for this record is final, so that a resumed run must not send
-    /// it again: written, or refused for a reason that sending again cannot change.
+    /// Whether HubSpot confirmed that it wrote this record, so that a resumed run need not send
+    /// it again. A failed record is not: the failure may be fixed by then (a token, a scope, a
+    /// property), and sending it again is what an uninterrupted run after the fix would do.
     pub fn is_confirmed(&self) -> bool {
-        match self.outcome {
-            OutcomeKind::Created | OutcomeKind::Updated => true,
-            OutcomeKind::Failed => {
-                matches!(self.status, Some(s) if (400..500).contains(&s) && s != 408 && s != 429)
-            }
-            OutcomeKind::NotAttempted => false,
-        }
+        matches!(self.outcome, OutcomeKind::Created | OutcomeKind::Updated)
     }
 
     /// The line as JSON, with a trailing newline.
@@ -110,5 +105,54 @@ impl ReportLine {
         let mut text = serde_json::to_string(self).expect("a report line always serializes");
         text.push('\n');
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hubspot_projects::{NotAttempted, RecordError};
+
+    fn line(outcome: Outcome) -> ReportLine {
+        ReportLine::from_outcome(&RecordOutcome {
+            tag: 7,
+            id: "P-7".into(),
+            id_property: Some("project_code".into()),
+            outcome,
+        })
+    }
+
+    #[test]
+    fn only_written_records_are_confirmed() {
+        let written = line(Outcome::Created {
+            record_id: "101".into(),
+        });
+        assert_eq!(
+            (written.line, written.record_id.as_deref()),
+            (7, Some("101"))
+        );
+        assert!(written.is_confirmed());
+        assert!(
+            line(Outcome::Updated {
+                record_id: "101".into()
+            })
+            .is_confirmed()
+        );
+        let refused = RecordError {
+            status: Some(401),
+            category: "UNAUTHORIZED".into(),
+            message: "bad token".into(),
+            correlation_id: Some("c-1".into()),
+            context: Default::default(),
+        };
+        let failed = line(Outcome::Failed(refused));
+        assert!(!failed.is_confirmed(), "a fixed token must send it again");
+        assert_eq!(failed.error_category.as_deref(), Some("UNAUTHORIZED"));
+        assert_eq!(failed.correlation_id.as_deref(), Some("c-1"));
+        let stopped = line(Outcome::NotAttempted(NotAttempted::DailyLimitReached {
+            message: "daily".into(),
+        }));
+        assert_eq!(stopped.outcome, OutcomeKind::NotAttempted);
+        assert!(!stopped.is_confirmed());
     }
 }
