@@ -635,27 +635,29 @@ fn precheck_input(schema: &Schema, input: &SimplePublicObjectBatchInputUpsert) -
     if unknown.is_empty() && read_only.is_empty() {
         return Precheck::Valid;
     }
-    let mut details = Vec::new();
-    for name in &unknown {
-        let text = format!("Property \"{name}\" does not exist");
-        details.push(serde_json::json!({
+    let detail = |name: &str, text: String, error: &str| {
+        serde_json::json!({
             "isValid": false,
             "message": text,
-            "error": "PROPERTY_DOESNT_EXIST",
+            "error": error,
             "name": name,
             "localizedErrorMessage": text,
-        }));
-    }
-    for name in &read_only {
-        let text = format!("\"{name}\" is a read only property; its value cannot be set.");
-        details.push(serde_json::json!({
-            "isValid": false,
-            "message": text,
-            "error": "READ_ONLY_VALUE",
-            "name": name,
-            "localizedErrorMessage": text,
-        }));
-    }
+        })
+    };
+    let details: Vec<serde_json::Value> = unknown
+        .iter()
+        .map(|name| {
+            detail(
+                name,
+                format!("Property \"{name}\" does not exist"),
+                "PROPERTY_DOESNT_EXIST",
+            )
+        })
+        .chain(read_only.iter().map(|name| {
+            let text = format!("\"{name}\" is a read only property; its value cannot be set.");
+            detail(name, text, "READ_ONLY_VALUE")
+        }))
+        .collect();
     let names: Vec<&str> = unknown.iter().chain(read_only.iter()).copied().collect();
     Precheck::Failed(input_error(
         input,
