@@ -5,7 +5,7 @@
 //! written to the journal (when given) and the report (when given) before the next one is
 //! looked at.
 
-use crate::input::{self, InputError, InputFormat, ReadOptions, SourceRecord};
+use crate::input::{self, InputError, InputFormat, ReadOptions};
 use crate::journal::{self, JournalHeader, JournalWriter, LineSet};
 use crate::progress::{Counts, Progress};
 use crate::report::{OutcomeKind, ReportLine};
@@ -215,32 +215,33 @@ impl Outputs {
     }
 }
 
-enum Item {
-    Record(SourceRecord),
-    Bad(InputError),
+/// The reader's two outputs: records for the client, and rows that cannot be sent.
+struct ReaderChannels {
+    records: tokio::sync::mpsc::Receiver<(u64, UpsertInput)>,
+    bad: tokio::sync::mpsc::Receiver<InputError>,
 }
 
-/// Reads the input on its own thread into a bounded channel, skipping confirmed lines.
-fn spawn_reader(
-    records: input::Records,
-    skip: LineSet,
-    strict: bool,
-) -> tokio::sync::mpsc::Receiver<Item> {
-    let (tx, rx) = tokio::sync::mpsc::channel(4096);
+/// Reads the input on its own thread into bounded channels, skipping confirmed lines. With
+/// `strict`, reading stops after the first bad row.
+fn spawn_reader(records: input::Records, skip: LineSet, strict: bool) -> ReaderChannels {
+    let (record_tx, record_rx) = tokio::sync::mpsc::channel(4096);
+    let (bad_tx, bad_rx) = tokio::sync::mpsc::channel(1024);
     std::thread::spawn(move || {
         for item in records {
-            let item = match item {
+            let sent = match item {
                 Ok(record) if skip.contains(record.line) => continue,
-                Ok(record) => Item::Record(record),
-                Err(error) => Item::Bad(error),
+                Ok(record) => record_tx.blocking_send((record.line, record.input)).is_ok(),
+                Err(error) => bad_tx.blocking_send(error).is_ok() && !strict,
             };
-            let stop = strict && matches!(item, Item::Bad(_));
-            if tx.blocking_send(item).is_err() || stop {
+            if !sent {
                 return;
             }
         }
     });
-    rx
+    ReaderChannels {
+        records: record_rx,
+        bad: bad_rx,
+    }
 }
 
 /// Runs an upsert (or a dry run).
@@ -307,29 +308,25 @@ pub async fn run(options: &UpsertOptions) -> Result<RunSummary, RunError> {
         }
     }
 
-    let mut progress = Progress::new(estimate_total(options), options.quiet);
+    // The total only serves the progress display: no scan of the file when it is off.
+    let total = if options.quiet {
+        None
+    } else {
+        estimate_total(options)
+    };
+    let mut progress = Progress::new(total, options.quiet);
     let mut counts = Counts::default();
     for entry in &confirmed.entries {
         count(&mut counts, entry.outcome);
     }
     progress.update(&counts);
 
-    // Split the reader's items: records go to the client, bad rows straight to the outputs.
-    let mut items = spawn_reader(records, confirmed.lines, options.strict);
-    let (record_tx, record_rx) = tokio::sync::mpsc::channel::<(u64, UpsertInput)>(1024);
-    let (bad_tx, mut bad_rx) = tokio::sync::mpsc::channel::<InputError>(1024);
+    // Records go to the client, bad rows straight to the outputs.
+    let ReaderChannels {
+        records: record_rx,
+        bad: mut bad_rx,
+    } = spawn_reader(records, confirmed.lines, options.strict);
     let strict = options.strict;
-    tokio::spawn(async move {
-        while let Some(item) = items.recv().await {
-            let sent = match item {
-                Item::Record(r) => record_tx.send((r.line, r.input)).await.is_ok(),
-                Item::Bad(e) => bad_tx.send(e).await.is_ok() && !strict,
-            };
-            if !sent {
-                break;
-            }
-        }
-    });
     let inputs = futures::stream::unfold(record_rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
