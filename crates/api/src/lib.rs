@@ -45,9 +45,6 @@ pub use status::BatchStatus;
 
 mod hooks;
 
-mod rate;
-pub use rate::parse_rate;
-
 /// The header that carries HubSpot's id for a request; quote it to HubSpot support.
 pub const CORRELATION_ID_HEADER: &str = "x-hubspot-correlation-id";
 

@@ -7,7 +7,7 @@ use crate::input::{InputFormat, ReadOptions};
 use crate::summary;
 use crate::upsert::{Source, UpsertOptions};
 use hubspot_projects::RateBudget;
-use hubspot_projects_emulator::{Emulator, EmulatorConfig, RateLimit};
+use hubspot_projects_emulator::{Emulator, EmulatorConfig};
 use std::io::Write;
 use std::path::Path;
 
@@ -59,15 +59,8 @@ pub async fn run(args: DemoArgs) -> u8 {
 
 async fn demo(args: DemoArgs) -> Result<u8, String> {
     let rate: RateBudget = args.rate.parse().map_err(|e| format!("--rate: {e}"))?;
-    let limit = match rate {
-        RateBudget::Limited { requests, interval } => Some(RateLimit {
-            max: requests,
-            interval,
-        }),
-        _ => None,
-    };
     let emulator = Emulator::start(EmulatorConfig {
-        rate_limit: limit,
+        rate_limit: rate,
         ..EmulatorConfig::default()
     })
     .await

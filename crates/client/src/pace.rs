@@ -1,9 +1,7 @@
 //! Client-side pacing: a GCRA limiter shared by every clone of a client, tightened by
 //! HubSpot's rate-limit headers.
 
-use std::fmt;
 use std::num::NonZeroU32;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,80 +9,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-/// How many requests the client may send per interval.
-///
-/// The default is HubSpot's lowest budget, 100 requests per 10 s. Plans with 190 or 200 set it
-/// higher. Parse it from text like `100/10s`, `190/10s`, `20/1s`, `5/500ms` or `unlimited`.
-///
-/// ```
-/// use std::time::Duration;
-/// use hubspot_projects::RateBudget;
-/// let budget: RateBudget = "190/10s".parse().unwrap();
-/// assert_eq!(budget, RateBudget::Limited { requests: 190, interval: Duration::from_secs(10) });
-/// assert_eq!("unlimited".parse::<RateBudget>().unwrap(), RateBudget::Unlimited);
-/// assert_eq!(RateBudget::default().to_string(), "100/10s");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateBudget {
-    /// At most `requests` in any window of `interval`.
-    Limited {
-        /// Requests allowed per interval.
-        requests: u32,
-        /// The window length.
-        interval: Duration,
-    },
-    /// No client-side pacing (for raw-throughput runs against a local server). HubSpot's
-    /// headers do not tighten it either.
-    Unlimited,
-}
-
-impl Default for RateBudget {
-    fn default() -> Self {
-        Self::Limited {
-            requests: 100,
-            interval: Duration::from_secs(10),
-        }
-    }
-}
-
-impl fmt::Display for RateBudget {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Unlimited => f.write_str("unlimited"),
-            Self::Limited { requests, interval } => {
-                if interval.subsec_nanos() == 0 {
-                    write!(f, "{requests}/{}s", interval.as_secs())
-                } else {
-                    write!(f, "{requests}/{}ms", interval.as_millis())
-                }
-            }
-        }
-    }
-}
-
-/// Why a rate budget could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "invalid rate budget {input:?}: expected REQUESTS/INTERVAL such as 100/10s, 20/1s or 500/500ms, or `unlimited`"
-)]
-pub struct ParseRateBudgetError {
-    input: String,
-}
-
-impl FromStr for RateBudget {
-    type Err = ParseRateBudgetError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseRateBudgetError {
-            input: s.to_string(),
-        };
-        if s.trim().eq_ignore_ascii_case("unlimited") {
-            return Ok(Self::Unlimited);
-        }
-        let (requests, interval) = hubspot_projects_api::parse_rate(s).ok_or_else(err)?;
-        Ok(Self::Limited { requests, interval })
-    }
-}
+pub use hubspot_projects_budget::{ParseRateBudgetError, RateBudget};
 
 /// The even spacing that keeps `requests` per `interval` in ANY window, measured anywhere.
 ///
@@ -210,28 +135,6 @@ impl Pacer {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
-
-    #[test]
-    fn budgets_parse_in_the_documented_spellings() {
-        let limited = |requests, interval| RateBudget::Limited { requests, interval };
-        let s = Duration::from_secs;
-        assert_eq!("100/10s".parse(), Ok(limited(100, s(10))));
-        assert_eq!("190/10s".parse(), Ok(limited(190, s(10))));
-        assert_eq!(" 20/1s ".parse(), Ok(limited(20, s(1))));
-        assert_eq!("20/s".parse(), Ok(limited(20, s(1))));
-        assert_eq!(
-            "5/500ms".parse(),
-            Ok(limited(5, Duration::from_millis(500)))
-        );
-        assert_eq!("Unlimited".parse(), Ok(RateBudget::Unlimited));
-        for bad in ["", "100", "0/10s", "10/0s", "x/10s", "10/10h", "10/-1s"] {
-            assert!(bad.parse::<RateBudget>().is_err(), "{bad} parsed");
-        }
-        assert_eq!(
-            limited(5, Duration::from_millis(500)).to_string(),
-            "5/500ms"
-        );
-    }
 
     #[test]
     fn the_period_keeps_every_window_within_budget() {

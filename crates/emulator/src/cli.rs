@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use clap::Args;
 
 use crate::Emulator;
-use crate::config::{ConfigError, EmulatorConfig, Faults, PropertyDef, RateLimit, TokenGrant};
+use crate::config::{ConfigError, EmulatorConfig, Faults, PropertyDef, RateBudget, TokenGrant};
 
 /// The emulator's command-line options, ready to flatten into another clap command.
 #[derive(Args, Clone, Debug, PartialEq)]
@@ -19,9 +19,9 @@ pub struct EmulatorArgs {
     #[arg(long = "token", value_name = "TOKEN[:SCOPES]", value_parser = parse_token)]
     pub tokens: Vec<TokenGrant>,
 
-    /// Rolling request budget per token, like 100/10s, 50/1s or 10/500ms (off by default).
-    #[arg(long, value_name = "MAX/INTERVAL", value_parser = parse_rate_limit)]
-    pub rate_limit: Option<RateLimit>,
+    /// Rolling request budget per token, like 100/10s, 50/1s or 10/500ms, or unlimited.
+    #[arg(long, value_name = "MAX/INTERVAL", default_value = "unlimited")]
+    pub rate_limit: RateBudget,
 
     /// Requests allowed per token and per UTC day (off by default).
     #[arg(long, value_name = "N")]
@@ -68,10 +68,6 @@ fn parse_token(s: &str) -> Result<TokenGrant, ConfigError> {
     s.parse()
 }
 
-fn parse_rate_limit(s: &str) -> Result<RateLimit, ConfigError> {
-    s.parse()
-}
-
 fn parse_property(s: &str) -> Result<PropertyDef, ConfigError> {
     s.parse()
 }
@@ -98,7 +94,7 @@ impl EmulatorArgs {
     /// }
     /// let cli = Cli::parse_from(["x", "--token", "t:crm.objects.projects.write", "--rate-limit", "100/10s", "--fault-502", "0.1"]);
     /// let config = cli.emulator.into_config().unwrap();
-    /// assert_eq!(config.rate_limit.unwrap().max, 100);
+    /// assert_eq!(config.rate_limit, "100/10s".parse().unwrap());
     /// assert_eq!(config.faults.bad_gateway_html, 0.1);
     /// ```
     pub fn into_config(self) -> Result<EmulatorConfig, ConfigError> {

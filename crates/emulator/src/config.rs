@@ -1,8 +1,8 @@
 //! The emulator's configuration: tokens, limits, faults and the property schema.
 
-use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
+
+pub use hubspot_projects_budget::RateBudget;
 
 /// The scope a token needs to call the batch upsert.
 pub const WRITE_SCOPE: &str = "crm.objects.projects.write";
@@ -14,19 +14,20 @@ pub const READ_SCOPE: &str = "crm.objects.projects.read";
 ///
 /// The default listens on a free port, accepts any non-empty bearer token with every scope,
 /// applies no rate limit and injects no fault, with the default property schema.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EmulatorConfig {
     /// The TCP port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     /// The accepted tokens. Empty: every non-empty bearer token is accepted, with all scopes.
     pub tokens: Vec<TokenGrant>,
-    /// The rolling-window request budget per token, if any.
+    /// The rolling-window request budget per token; [`RateBudget::Unlimited`] (the default)
+    /// enforces none.
     ///
     /// Only admitted requests are counted: a request refused with a 429 does not consume
     /// budget, so a client retrying after a 429 is never held back longer than HubSpot would
     /// hold it (HubSpot does not document whether refused calls count). Requests refused with
     /// a 401 or 403 are not counted either; every other answer, faults included, is.
-    pub rate_limit: Option<RateLimit>,
+    pub rate_limit: RateBudget,
     /// The number of requests per token and per UTC day, if limited (HubSpot resets at
     /// midnight in the account's time zone; the emulator's account lives in UTC). Counted like
     /// [`rate_limit`](Self::rate_limit).
@@ -38,6 +39,20 @@ pub struct EmulatorConfig {
     pub seed: u64,
     /// Custom properties added to the default schema.
     pub properties: Vec<PropertyDef>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            tokens: Vec::new(),
+            rate_limit: RateBudget::Unlimited,
+            daily_limit: None,
+            faults: Faults::default(),
+            seed: 0,
+            properties: Vec::new(),
+        }
+    }
 }
 
 /// A token the emulator accepts, with its scopes.
@@ -92,45 +107,6 @@ impl FromStr for TokenGrant {
             token: token.to_string(),
             scopes,
         })
-    }
-}
-
-/// A rolling-window request budget: at most `max` requests in any `interval`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Requests allowed in the window.
-    pub max: u32,
-    /// The length of the rolling window.
-    pub interval: Duration,
-}
-
-/// Parses `MAX/INTERVAL`, where the interval is a number followed by `ms`, `s` or `m`.
-///
-/// ```
-/// use hubspot_projects_emulator::RateLimit;
-/// use std::time::Duration;
-/// let limit: RateLimit = "100/10s".parse().unwrap();
-/// assert_eq!(limit, RateLimit { max: 100, interval: Duration::from_secs(10) });
-/// assert_eq!("10/500ms".parse::<RateLimit>().unwrap().interval, Duration::from_millis(500));
-/// assert!("0/1s".parse::<RateLimit>().is_err());
-/// ```
-impl FromStr for RateLimit {
-    type Err = ConfigError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (max, interval) = hubspot_projects_api::parse_rate(s).ok_or_else(|| {
-            ConfigError(format!(
-                "rate limit {s:?} is not like 100/10s, 50/1s or 10/500ms \
-                 (at least one request in a non-empty interval)"
-            ))
-        })?;
-        Ok(Self { max, interval })
-    }
-}
-
-impl fmt::Display for RateLimit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}ms", self.max, self.interval.as_millis())
     }
 }
 

@@ -84,7 +84,7 @@ use tokio::task::JoinHandle;
 
 pub use cli::{EmulatorArgs, serve};
 pub use config::{
-    ConfigError, EmulatorConfig, Faults, PropertyDef, READ_SCOPE, RateLimit, TokenGrant,
+    ConfigError, EmulatorConfig, Faults, PropertyDef, READ_SCOPE, RateBudget, TokenGrant,
     WRITE_SCOPE,
 };
 pub use server::{MAX_BODY_BYTES, UPSERT_PATHS};

@@ -6,7 +6,14 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 
-use crate::config::RateLimit;
+use crate::config::RateBudget;
+
+/// A rolling window: at most `max` requests in any `interval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Window {
+    max: u32,
+    interval: std::time::Duration,
+}
 
 /// Which budget ran out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,13 +47,20 @@ struct TokenUsage {
 /// documentation does not say that refused calls count).
 #[derive(Debug)]
 pub(crate) struct Limiter {
-    rolling: Option<RateLimit>,
+    rolling: Option<Window>,
     daily: Option<u64>,
     usage: Mutex<HashMap<String, TokenUsage>>,
 }
 
 impl Limiter {
-    pub(crate) fn new(rolling: Option<RateLimit>, daily: Option<u64>) -> Self {
+    pub(crate) fn new(rolling: RateBudget, daily: Option<u64>) -> Self {
+        let rolling = match rolling {
+            RateBudget::Limited { requests, interval } => Some(Window {
+                max: requests,
+                interval,
+            }),
+            RateBudget::Unlimited => None,
+        };
         Self {
             rolling,
             daily,
@@ -128,10 +142,10 @@ mod tests {
     #[test]
     fn refused_requests_do_not_consume_budget() {
         let limiter = Limiter::new(
-            Some(RateLimit {
-                max: 2,
+            RateBudget::Limited {
+                requests: 2,
                 interval: Duration::from_secs(60),
-            }),
+            },
             Some(3),
         );
         assert_eq!(limiter.admit("a").0.rolling, Some((2, 1, 60_000)));
@@ -147,7 +161,7 @@ mod tests {
 
     #[test]
     fn daily_budget_runs_out() {
-        let limiter = Limiter::new(None, Some(1));
+        let limiter = Limiter::new(RateBudget::Unlimited, Some(1));
         assert!(limiter.admit("a").1.is_ok());
         assert_eq!(limiter.admit("a").1, Err(Policy::Daily));
     }

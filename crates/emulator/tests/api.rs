@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use hubspot_projects_emulator::{
-    EmulatorConfig, Faults, PropertyDef, RateLimit, TokenGrant, UPSERT_PATHS,
+    EmulatorConfig, Faults, PropertyDef, RateBudget, TokenGrant, UPSERT_PATHS,
 };
 use serde_json::{Value, json};
 
@@ -419,10 +419,10 @@ async fn tokens_and_scopes() {
 #[tokio::test]
 async fn rate_limit_headers_count_down_then_429() {
     let config = EmulatorConfig {
-        rate_limit: Some(RateLimit {
-            max: 3,
+        rate_limit: RateBudget::Limited {
+            requests: 3,
             interval: Duration::from_secs(60),
-        }),
+        },
         daily_limit: Some(1000),
         ..EmulatorConfig::default()
     };
@@ -476,7 +476,7 @@ async fn rate_limit_headers_count_down_then_429() {
 #[tokio::test]
 async fn rolling_window_frees_budget() {
     let config = EmulatorConfig {
-        rate_limit: Some("1/1s".parse().unwrap()),
+        rate_limit: "1/1s".parse().unwrap(),
         ..EmulatorConfig::default()
     };
     let emulator = start(config).await;
