@@ -58,7 +58,8 @@ pub fn measure(
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
     let url = format!("{base_url}/crm/objects/v3/projects/batch/upsert");
     runtime.block_on(async move {
-        let http = reqwest::Client::builder()
+        let http = hubspot_projects_api::http::client_builder(&[])
+            .map_err(|e| format!("cannot build an HTTP client: {e}"))?
             .pool_max_idle_per_host(connections)
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {e}"))?;

@@ -45,6 +45,8 @@ pub use status::BatchStatus;
 
 mod hooks;
 
+pub mod http;
+
 /// The header that carries HubSpot's id for a request; quote it to HubSpot support.
 pub const CORRELATION_ID_HEADER: &str = "x-hubspot-correlation-id";
 

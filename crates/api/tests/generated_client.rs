@@ -11,7 +11,8 @@ fn client(server: &MockServer) -> Client {
     let mut auth = reqwest::header::HeaderValue::from_static("Bearer pat-na1-test");
     auth.set_sensitive(true);
     headers.insert(reqwest::header::AUTHORIZATION, auth);
-    let http = reqwest::Client::builder()
+    let http = hubspot_projects_api::http::client_builder(&[])
+        .unwrap()
         .default_headers(headers)
         .build()
         .unwrap();

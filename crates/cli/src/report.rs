@@ -66,7 +66,7 @@ impl ReportLine {
                 line.record_id = Some(record_id.clone());
             }
             Outcome::Failed(error) => {
-                line.error_category = Some(error.category.clone());
+                line.error_category = Some(error.category.to_string());
                 line.error_message = Some(error.message.clone());
                 line.correlation_id = error.correlation_id.clone();
                 line.status = error.status;
@@ -74,6 +74,9 @@ impl ReportLine {
             Outcome::NotAttempted(reason) => {
                 line.outcome = OutcomeKind::NotAttempted;
                 line.error_message = Some(reason.to_string());
+            }
+            other => {
+                line.error_message = Some(format!("{other:?}"));
             }
         }
         line
@@ -138,13 +141,9 @@ mod tests {
             })
             .is_confirmed()
         );
-        let refused = RecordError {
-            status: Some(401),
-            category: "UNAUTHORIZED".into(),
-            message: "bad token".into(),
-            correlation_id: Some("c-1".into()),
-            context: Default::default(),
-        };
+        let mut refused = RecordError::new("UNAUTHORIZED", "bad token");
+        refused.status = Some(401);
+        refused.correlation_id = Some("c-1".into());
         let failed = line(Outcome::Failed(refused));
         assert!(!failed.is_confirmed(), "a fixed token must send it again");
         assert_eq!(failed.error_category.as_deref(), Some("UNAUTHORIZED"));

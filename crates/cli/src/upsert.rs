@@ -387,7 +387,7 @@ fn absorb(
     outputs: &mut Outputs,
 ) -> Result<(), RunError> {
     summary.client.add(report);
-    summary.daily_limit_reached |= report.daily_limit_reached;
+    summary.daily_limit_reached |= report.stopped.is_some();
     for outcome in &report.outcomes {
         let line = ReportLine::from_outcome(outcome);
         count(counts, line.outcome);

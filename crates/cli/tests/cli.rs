@@ -383,7 +383,8 @@ async fn the_token_is_never_printed() {
         &["--report", report_path.to_str().unwrap()],
     )
     .await;
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    // A refused token stops the run: the exit code of a stop.
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     let all = format!(
         "{}{}",
         text(&output),

@@ -1,22 +1,25 @@
 //! Reading HubSpot's error answers leniently, and the one place that decides what is retried.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use hubspot_projects_api::CORRELATION_ID_HEADER;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
-use crate::error::Error;
+use crate::error::{Error, with_causes};
+use crate::outcome::PropertyError;
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Decision {
     /// Try again (within the retry policy).
     Retry,
-    /// Never retry, and send nothing more: HubSpot's daily limit is reached.
+    /// Never retry, and send nothing more in this run: HubSpot's daily limit is reached, or the
+    /// token is refused (every further request would fail the same way).
     Stop,
-    /// Never retry: the request itself is wrong, or the token is.
+    /// Never retry this request: the request itself is wrong.
     GiveUp,
 }
 
@@ -24,22 +27,66 @@ pub(crate) enum Decision {
 ///
 /// Retried: 429s other than the daily limit (HubSpot's `TEN_SECONDLY_ROLLING` and "secondly"
 /// kinds, and any 429 that does not say it is daily), 408, 5xx, connection errors and timeouts.
-/// Never retried: the daily 429, 400, 401, 403, 404 and every other 4xx, and bodies that
-/// cannot be read.
+/// Stopping the run: the daily 429, 401 and 403. Never retried: 400, 404, 409 and every other
+/// 4xx, and answers that cannot be read.
 pub(crate) fn decide(error: &Error) -> Decision {
     match error {
-        Error::RateLimited { daily: true, .. } => Decision::Stop,
+        Error::RateLimited { daily: true, .. }
+        | Error::Unauthorized { .. }
+        | Error::MissingScopes { .. } => Decision::Stop,
         Error::RateLimited { daily: false, .. }
         | Error::Server { .. }
         | Error::Timeout { .. }
         | Error::Transport { .. } => Decision::Retry,
-        Error::Unauthorized { .. }
-        | Error::MissingScopes { .. }
-        | Error::Validation { .. }
+        Error::Validation { .. }
         | Error::Undecodable { .. }
         | Error::InvalidInput { .. }
-        | Error::Config(_) => Decision::GiveUp,
+        | Error::BatchSize { .. }
+        | Error::NotSent(_) => Decision::GiveUp,
     }
+}
+
+/// Whether the failure means no answer came from HubSpot at all (nothing on the other end, or
+/// nothing in time), which is what counts toward giving up on an unreachable endpoint.
+pub(crate) fn is_unanswered(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Transport { .. } | Error::Timeout { status: None, .. }
+    )
+}
+
+/// Reads the JSON HubSpot embeds in a validation message
+/// (`Property values were not valid: [{"isValid":false,"message":…,"error":…,"name":…}]`).
+/// Returns nothing when the message carries no such list.
+pub(crate) fn property_errors(message: &str) -> Vec<PropertyError> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        name: Option<String>,
+        error: Option<String>,
+        message: Option<String>,
+    }
+    let Some(start) = message.find('[') else {
+        return Vec::new();
+    };
+    let Some(end) = message.rfind(']') else {
+        return Vec::new();
+    };
+    if end < start {
+        return Vec::new();
+    }
+    let Ok(entries) = serde_json::from_str::<Vec<Entry>>(&message[start..=end]) else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .filter_map(|entry| {
+            Some(PropertyError {
+                name: entry.name?,
+                code: entry.error,
+                message: entry.message,
+            })
+        })
+        .collect()
 }
 
 /// The most of the body an error keeps.
@@ -113,22 +160,20 @@ pub(crate) fn error_from_answer(status: u16, headers: &HeaderMap, body: &[u8]) -
 
     match status {
         401 => Error::Unauthorized {
+            category,
             message,
             correlation_id,
         },
-        403 if context.contains_key("missingScopes")
-            || category.as_deref() == Some("MISSING_SCOPES") =>
-        {
-            Error::MissingScopes {
-                scopes: context.get("missingScopes").cloned().unwrap_or_default(),
-                message,
-                correlation_id,
-            }
-        }
+        403 => Error::MissingScopes {
+            scopes: context.get("missingScopes").cloned().unwrap_or_default(),
+            message,
+            correlation_id,
+        },
         408 => Error::Timeout {
             detail: format!("HubSpot answered 408: {message}"),
             status: Some(408),
             correlation_id,
+            source: None,
         },
         429 => {
             let policy = json.as_ref().and_then(|b| text(b, "policyName"));
@@ -165,23 +210,21 @@ pub(crate) fn error_from_answer(status: u16, headers: &HeaderMap, body: &[u8]) -
     }
 }
 
-/// Turns a failure of the HTTP exchange itself into an [`Error`].
-pub(crate) fn error_from_transport(error: &reqwest::Error) -> Error {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
+/// Turns a failure of the HTTP exchange itself into an [`Error`], keeping it as the source.
+pub(crate) fn error_from_transport(error: reqwest::Error) -> Error {
+    let message = with_causes(&error);
     if error.is_timeout() {
         Error::Timeout {
             detail: format!("the client's timeout elapsed: {message}"),
             status: None,
             correlation_id: None,
+            source: Some(Arc::new(error)),
         }
     } else {
-        Error::Transport { message }
+        Error::Transport {
+            message,
+            source: Arc::new(error),
+        }
     }
 }
 
@@ -258,10 +301,11 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(decide(&bad), Decision::GiveUp);
-        assert!(matches!(answer(401, "{}"), Error::Unauthorized { .. }));
-        assert_eq!(decide(&answer(401, "{}")), Decision::GiveUp);
         assert_eq!(decide(&answer(404, "{}")), Decision::GiveUp);
-        assert_eq!(decide(&answer(403, "{}")), Decision::GiveUp);
+        assert_eq!(
+            decide(&answer(409, r#"{"category":"CONFLICT"}"#)),
+            Decision::GiveUp
+        );
         assert!(matches!(
             answer(400, "<html>bad</html>"),
             Error::Undecodable {
@@ -281,7 +325,34 @@ mod tests {
             matches!(&forbidden, Error::MissingScopes { scopes, .. } if scopes == &["crm.objects.projects.write"])
         );
         assert!(forbidden.to_string().contains("crm.objects.projects.write"));
-        assert_eq!(decide(&forbidden), Decision::GiveUp);
+        assert_eq!(decide(&forbidden), Decision::Stop);
+    }
+
+    #[test]
+    fn refused_tokens_stop_the_run() {
+        let expired = answer(
+            401,
+            r#"{"status":"error","message":"The OAuth token used to make this call expired 3 second(s) ago.","correlationId":"c","category":"EXPIRED_AUTHENTICATION"}"#,
+        );
+        assert!(expired.is_expired_token());
+        assert_eq!(decide(&expired), Decision::Stop);
+        let plain = answer(401, "{}");
+        assert!(matches!(plain, Error::Unauthorized { category: None, .. }));
+        assert!(!plain.is_expired_token());
+        assert_eq!(decide(&answer(403, "{}")), Decision::Stop);
+    }
+
+    #[test]
+    fn hubspots_embedded_property_errors_are_read() {
+        let message = r#"Property values were not valid: [{"isValid":false,"message":"2027-13-45 is not a valid date","error":"INVALID_DATE","name":"hs_target_due_date","localizedErrorMessage":"x"},{"isValid":false,"message":"nope","error":"INVALID_OPTION","name":"hs_pipeline_stage"}]"#;
+        let errors = property_errors(message);
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].name, "hs_target_due_date");
+        assert_eq!(errors[0].code.as_deref(), Some("INVALID_DATE"));
+        assert_eq!(errors[1].code.as_deref(), Some("INVALID_OPTION"));
+        assert!(property_errors("Property values were not valid").is_empty());
+        assert!(property_errors("odd ] text [").is_empty());
+        assert!(property_errors("[1, 2]").is_empty());
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! The client: cheap to clone, with one limiter and one in-flight bound for all clones.
+//! The client façade: cheap to clone, every clone sharing one pacer and one bound on requests
+//! in flight. The work is done by [`batch`](crate::batch) (one batch) and
+//! [`engine`](crate::engine) (a stream of them).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -6,30 +8,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::Stream;
-use hubspot_projects_api::types;
-use tokio::sync::Semaphore;
 
-use crate::config::ClientBuilder;
-use crate::correlate::{LeanAnswer, correlate};
+use crate::batch;
+use crate::config::{ClientBuilder, MAX_BATCH_SIZE};
 use crate::engine;
 use crate::error::Error;
 use crate::input::UpsertInput;
-use crate::outcome::{
-    BatchAnswer, BatchReport, NotAttempted, Outcome, RecordOutcome, Summary, UpsertReport,
-};
-use crate::pace::{Pacer, RateBudget};
+use crate::outcome::{BatchAnswer, BatchReport, RecordOutcome, Summary, UpsertReport};
+use crate::pace::RateBudget;
 use crate::plan::record_key;
-use crate::retry::{Jitter, RetryPolicy};
-use crate::send::{DailyStop, Sender, Unanswered};
-use crate::tag::TraceIds;
-
-pub(crate) struct Inner {
-    pub(crate) sender: Sender,
-    pub(crate) trace_ids: TraceIds,
-    pub(crate) base_url: String,
-    pub(crate) batch_size: usize,
-    pub(crate) max_in_flight: usize,
-}
+use crate::retry::RetryPolicy;
+use crate::shared::Shared;
 
 /// The HubSpot CRM projects client. Clones are cheap and share the rate limiter and the bound
 /// on requests in flight.
@@ -37,17 +26,17 @@ pub(crate) struct Inner {
 /// `Debug` output never shows the access token.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    shared: Arc<Shared>,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base_url)
+            .field("base_url", &self.shared.base_url)
             .field("rate_budget", &self.rate_budget())
-            .field("max_in_flight", &self.inner.max_in_flight)
-            .field("batch_size", &self.inner.batch_size)
-            .field("retry_policy", &self.inner.sender.retry)
+            .field("max_in_flight", &self.shared.max_in_flight)
+            .field("batch_size", &self.shared.batch_size)
+            .field("retry_policy", &self.shared.retry)
             .finish_non_exhaustive()
     }
 }
@@ -58,64 +47,48 @@ impl Client {
         ClientBuilder::default()
     }
 
-    pub(crate) fn from_parts(
-        builder: ClientBuilder,
-        base_url: String,
-        http: reqwest::Client,
-    ) -> Self {
-        let api = hubspot_projects_api::Client::new_with_client(&base_url, http);
-        Self {
-            inner: Arc::new(Inner {
-                sender: Sender {
-                    api,
-                    pacer: Pacer::new(builder.rate_budget),
-                    in_flight: Semaphore::new(builder.max_in_flight),
-                    retry: builder.retry_policy,
-                    jitter: Jitter::new(),
-                },
-                trace_ids: TraceIds::new(),
-                base_url,
-                batch_size: builder.batch_size,
-                max_in_flight: builder.max_in_flight,
-            }),
-        }
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// Where requests go.
     pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+        &self.shared.base_url
     }
 
     /// The rate budget applied now: the configured one, or a lower one HubSpot's rate-limit
     /// headers announced.
     pub fn rate_budget(&self) -> RateBudget {
-        self.inner.sender.pacer.current()
+        self.shared.pacer.current()
     }
 
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
-        self.inner.sender.retry
+        self.shared.retry
     }
 
     /// Inputs per request in [`upsert`](Self::upsert) and [`upsert_stream`](Self::upsert_stream).
     pub fn batch_size(&self) -> usize {
-        self.inner.batch_size
+        self.shared.batch_size
     }
 
     /// Sends one batch request of 1 to 100 inputs (paced, and retried when retryable) and
     /// returns HubSpot's answer with one outcome per input.
     ///
-    /// Refuses, without sending, an input that HubSpot would refuse (empty id, idProperty or
-    /// property name) and two inputs for the same record (HubSpot rejects such a batch whole).
-    /// A failure of the whole request is an [`Error`]; per-record failures of a 207 are in
-    /// [`BatchAnswer::outcomes`].
+    /// Refuses, without sending, an input that HubSpot would refuse (see
+    /// [`UpsertInput::problem`]) and two inputs for the same record (HubSpot rejects such a
+    /// batch whole). A failure of the whole request is an [`Error`]; per-record failures of a
+    /// 207 are in [`BatchAnswer::outcomes`].
     pub async fn upsert_batch(&self, inputs: Vec<UpsertInput>) -> Result<BatchAnswer, Error> {
-        if inputs.is_empty() || inputs.len() > crate::config::MAX_BATCH_SIZE {
-            return Err(Error::Config(format!(
-                "one batch request takes 1 to {} inputs, not {}; use upsert for any number",
-                crate::config::MAX_BATCH_SIZE,
-                inputs.len()
-            )));
+        if inputs.is_empty() || inputs.len() > MAX_BATCH_SIZE {
+            return Err(Error::BatchSize {
+                given: inputs.len(),
+                max: MAX_BATCH_SIZE,
+            });
         }
         let mut seen = HashMap::with_capacity(inputs.len());
         for (index, input) in inputs.iter().enumerate() {
@@ -132,138 +105,31 @@ impl Client {
                 reason,
             });
         }
-        let body = self.request_body(inputs);
-        let (result, exchange) = self
-            .inner
-            .sender
-            .send(&body, None, |bytes, _, _| {
-                serde_json::from_slice::<types::BatchResponseSimplePublicUpsertObjectWithErrors>(
-                    bytes,
-                )
-            })
-            .await;
-        let answered = match result {
-            Ok(answered) => answered,
-            Err(Unanswered::Failed(error)) => return Err(error),
-            Err(Unanswered::NotSent(message)) => {
-                return Err(Error::RateLimited {
-                    daily: true,
-                    policy: Some("DAILY".into()),
-                    message,
-                    retry_after: None,
-                    correlation_id: None,
-                });
-            }
-        };
-        let outcomes = correlate(
-            &body.inputs,
-            &answered.body.results,
-            &answered.body.errors,
-            answered.status,
-            answered.correlation_id.as_deref(),
-        );
-        let outcomes = body
-            .inputs
+        let identities: Vec<(String, Option<String>)> = inputs
+            .iter()
+            .map(|input| (input.id.clone(), input.id_property.clone()))
+            .collect();
+        let typed = batch::execute_typed(&self.shared, inputs).await?;
+        let outcomes = identities
             .into_iter()
-            .zip(outcomes)
+            .zip(typed.outcomes)
             .enumerate()
-            .map(|(tag, (input, outcome))| RecordOutcome {
+            .map(|(tag, ((id, id_property), outcome))| RecordOutcome {
                 tag,
-                id: input.id,
-                id_property: input.id_property,
+                id,
+                id_property,
                 outcome,
             })
             .collect();
         Ok(BatchAnswer {
-            status: answered.status,
-            correlation_id: answered.correlation_id,
-            results: answered.body.results,
-            errors: answered.body.errors,
+            status: typed.status,
+            correlation_id: typed.correlation_id,
+            results: typed.answer.results,
+            errors: typed.answer.errors,
             outcomes,
-            requests: exchange.requests,
-            rate_limited: exchange.rate_limited,
+            requests: typed.tally.requests,
+            rate_limited: typed.tally.rate_limited,
         })
-    }
-
-    /// Builds the request body for one batch exactly as [`Client::upsert_batch`] does: each
-    /// input without an `objectWriteTraceId` is tagged with a fresh uuid, and the inputs are
-    /// moved, not copied.
-    pub fn request_body(
-        &self,
-        inputs: Vec<UpsertInput>,
-    ) -> types::BatchInputSimplePublicObjectBatchInputUpsert {
-        let inputs = inputs
-            .into_iter()
-            .map(|mut input| {
-                self.inner.trace_ids.tag(&mut input.object_write_trace_id);
-                types::SimplePublicObjectBatchInputUpsert {
-                    id: input.id,
-                    id_property: input.id_property,
-                    object_write_trace_id: input.object_write_trace_id,
-                    properties: input.properties,
-                }
-            })
-            .collect();
-        types::BatchInputSimplePublicObjectBatchInputUpsert { inputs }
-    }
-
-    /// Sends one planned batch and reports an outcome for each of its inputs.
-    pub(crate) async fn run_batch<T>(
-        &self,
-        tags: Vec<T>,
-        inputs: Vec<UpsertInput>,
-        stop: &DailyStop,
-    ) -> BatchReport<T> {
-        let body = self.request_body(inputs);
-        // Only outcomes leave the engine, so the answer is read in place, not into HubSpot's
-        // full record types.
-        let (result, exchange) = self
-            .inner
-            .sender
-            .send(&body, Some(stop), |bytes, status, correlation_id| {
-                let answer: LeanAnswer<'_> = serde_json::from_slice(bytes)?;
-                Ok(correlate(
-                    &body.inputs,
-                    &answer.results,
-                    &answer.errors,
-                    status,
-                    correlation_id,
-                ))
-            })
-            .await;
-        let outcomes: Vec<Outcome> = match result {
-            Ok(answered) => answered.body,
-            Err(Unanswered::NotSent(message))
-            | Err(Unanswered::Failed(Error::RateLimited {
-                daily: true,
-                message,
-                ..
-            })) => {
-                let reason = NotAttempted::DailyLimitReached { message };
-                vec![Outcome::NotAttempted(reason); body.inputs.len()]
-            }
-            Err(Unanswered::Failed(error)) => {
-                vec![Outcome::Failed(error.to_record_error()); body.inputs.len()]
-            }
-        };
-        let outcomes = tags
-            .into_iter()
-            .zip(body.inputs)
-            .zip(outcomes)
-            .map(|((tag, input), outcome)| RecordOutcome {
-                tag,
-                id: input.id,
-                id_property: input.id_property,
-                outcome,
-            })
-            .collect();
-        BatchReport {
-            outcomes,
-            requests: exchange.requests,
-            retries: exchange.requests.saturating_sub(1),
-            rate_limited: exchange.rate_limited,
-            daily_limit_reached: stop.get().is_some(),
-        }
     }
 
     /// Upserts any number of inputs: split into batches, paced, sent with bounded concurrency,
@@ -296,12 +162,14 @@ impl Client {
     ///
     /// Memory stays flat however long the stream: only the batches being filled, waiting or in
     /// flight are held. Every input gets exactly one outcome, in some report:
-    /// - invalid inputs (empty id, idProperty or property name) fail locally and are not sent;
+    /// - invalid inputs (see [`UpsertInput::problem`]) fail locally and are not sent;
     /// - two writes to the same record never share a batch, and the later waits for the
     ///   earlier, so the last write in input order wins;
-    /// - after HubSpot's daily limit, nothing more is sent: every input not yet confirmed, and
-    ///   every input still to come from the stream, is reported
-    ///   [`NotAttempted::DailyLimitReached`] with `daily_limit_reached` set.
+    /// - once sending stops (HubSpot's daily limit, a refused token, an endpoint that answers
+    ///   nothing for too long), nothing more is sent: every input not yet confirmed, and every
+    ///   input still to come from the stream, is reported
+    ///   [`NotAttempted`](crate::NotAttempted) with the reason, which every later report also
+    ///   carries in [`BatchReport::stopped`].
     ///
     /// The work runs on the Tokio runtime that polls the stream.
     pub fn upsert_stream<T, S>(
@@ -312,6 +180,6 @@ impl Client {
         S: Stream<Item = (T, UpsertInput)> + Send + 'static,
         T: Send + 'static,
     {
-        engine::reports(self.clone(), inputs)
+        engine::reports(self.shared.clone(), inputs)
     }
 }

@@ -1,15 +1,17 @@
-//! Building a [`Client`]: the token, where to send, and how hard to push.
+//! Building a [`Client`]: the credentials, where to send, and how hard to push.
 
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::HeaderValue;
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::ConfigError;
 use crate::pace::RateBudget;
 use crate::retry::RetryPolicy;
+use crate::shared::Shared;
 
 /// HubSpot's API.
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
@@ -24,8 +26,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Requests in flight at once unless set otherwise.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
 
+/// The most requests in flight that can be configured.
+pub const MAX_IN_FLIGHT_LIMIT: usize = 1024;
+
 /// The most inputs HubSpot takes in one batch request.
 pub const MAX_BATCH_SIZE: usize = 100;
+
+/// How long a run keeps trying an endpoint that answers nothing before it stops, unless set
+/// otherwise.
+pub const DEFAULT_UNREACHABLE_AFTER: Duration = Duration::from_secs(120);
 
 /// Configures a [`Client`]. Start from [`Client::builder`].
 ///
@@ -35,7 +44,7 @@ pub const MAX_BATCH_SIZE: usize = 100;
 /// use std::time::Duration;
 /// use hubspot_projects::{Client, RetryPolicy};
 /// let client = Client::builder()
-///     .access_token("pat-na1-…")
+///     .access_token("pat-na1-00000000-0000-0000-0000-000000000000")
 ///     .rate_budget("190/10s".parse().unwrap())
 ///     .max_in_flight(6)
 ///     .timeout(Duration::from_secs(30))
@@ -55,6 +64,8 @@ pub struct ClientBuilder {
     pub(crate) max_in_flight: usize,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) batch_size: usize,
+    pub(crate) unreachable_after: Duration,
+    pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) http_client: Option<reqwest::Client>,
 }
 
@@ -70,6 +81,8 @@ impl Default for ClientBuilder {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             retry_policy: RetryPolicy::default(),
             batch_size: MAX_BATCH_SIZE,
+            unreachable_after: DEFAULT_UNREACHABLE_AFTER,
+            root_certificates: Vec::new(),
             http_client: None,
         }
     }
@@ -90,6 +103,8 @@ impl fmt::Debug for ClientBuilder {
             .field("max_in_flight", &self.max_in_flight)
             .field("retry_policy", &self.retry_policy)
             .field("batch_size", &self.batch_size)
+            .field("unreachable_after", &self.unreachable_after)
+            .field("root_certificates", &self.root_certificates.len())
             .field("http_client", &self.http_client.as_ref().map(|_| "<given>"))
             .finish()
     }
@@ -134,7 +149,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The most requests in flight at once, across all clones of the client; defaults to 4.
+    /// The most requests in flight at once, across all clones of the client; defaults to
+    /// [`DEFAULT_MAX_IN_FLIGHT`], at most [`MAX_IN_FLIGHT_LIMIT`].
     pub fn max_in_flight(mut self, max: usize) -> Self {
         self.max_in_flight = max;
         self
@@ -153,65 +169,94 @@ impl ClientBuilder {
         self
     }
 
-    /// A ready HTTP client, used instead of the token, timeout and user agent: it must send the
-    /// `Authorization` header itself.
+    /// How long a run keeps trying when HubSpot gives no answer at all (connection refused,
+    /// timeouts) before it stops and reports the rest
+    /// [`NotAttempted::EndpointUnreachable`](crate::NotAttempted::EndpointUnreachable);
+    /// defaults to [`DEFAULT_UNREACHABLE_AFTER`].
+    pub fn unreachable_after(mut self, after: Duration) -> Self {
+        self.unreachable_after = after;
+        self
+    }
+
+    /// Trusts one more root certificate (DER or PEM), beside webpki's roots: for a proxy or a
+    /// test server with a certificate of its own.
+    pub fn add_root_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(certificate.into());
+        self
+    }
+
+    /// A ready HTTP client, used instead of the token, timeout, user agent and TLS settings: it
+    /// must send the `Authorization` header itself.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
     }
 
     /// Checks the configuration and builds the client.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(self) -> Result<Client, ConfigError> {
         let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
         if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
-            return Err(Error::Config(format!(
-                "batch size {} is outside 1..={MAX_BATCH_SIZE}",
-                self.batch_size
-            )));
+            return Err(ConfigError::OutOfRange {
+                setting: "batch_size",
+                value: self.batch_size.to_string(),
+                range: format!("1..={MAX_BATCH_SIZE}"),
+            });
         }
-        if self.max_in_flight == 0 {
-            return Err(Error::Config("max_in_flight must be at least 1".into()));
+        if self.max_in_flight == 0 || self.max_in_flight > MAX_IN_FLIGHT_LIMIT {
+            return Err(ConfigError::OutOfRange {
+                setting: "max_in_flight",
+                value: self.max_in_flight.to_string(),
+                range: format!("1..={MAX_IN_FLIGHT_LIMIT}"),
+            });
         }
+        let auth = match (&self.access_token, &self.http_client) {
+            (Some(token), _) => Some(bearer(token)?),
+            (None, Some(_)) => None,
+            (None, None) => return Err(ConfigError::NoCredentials),
+        };
         let http = match self.http_client.clone() {
             Some(http) => http,
             None => self.http()?,
         };
-        Ok(Client::from_parts(self, base_url, http))
+        Ok(Client::from_shared(Arc::new(Shared::new(
+            &self, base_url, http, auth,
+        ))))
     }
 
-    fn http(&self) -> Result<reqwest::Client, Error> {
-        let token = self.access_token.as_deref().ok_or_else(|| {
-            Error::Config(
-                "no access token: set one with access_token(…), or give a ready http_client(…)"
-                    .into(),
-            )
-        })?;
-        if token.trim().is_empty() {
-            return Err(Error::Config("the access token is empty".into()));
-        }
-        let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", token.trim())).map_err(|_| {
-                Error::Config(
-                    "the access token holds characters that cannot be sent in a header".into(),
-                )
-            })?;
-        auth.set_sensitive(true);
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, auth);
-        reqwest::Client::builder()
-            .default_headers(headers)
+    fn http(&self) -> Result<reqwest::Client, ConfigError> {
+        hubspot_projects_api::http::client_builder(&self.root_certificates)
+            .map_err(|e| ConfigError::Tls(e.to_string()))?
             .user_agent(self.user_agent.clone())
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(self.max_in_flight.max(1))
+            .pool_max_idle_per_host(self.max_in_flight)
             .build()
-            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))
+            .map_err(|e| ConfigError::Http(crate::error::with_causes(&e)))
     }
 }
 
-fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error> {
-    let url = reqwest::Url::parse(text)
-        .map_err(|e| Error::Config(format!("base URL {text:?} is not a URL: {e}")))?;
+/// `Authorization: Bearer …`, marked sensitive so that it is never printed.
+fn bearer(token: &str) -> Result<HeaderValue, ConfigError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(ConfigError::BadToken("is empty"));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::BadToken(
+            "holds characters that cannot be sent in a header (only visible ASCII can)",
+        ));
+    }
+    let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| ConfigError::BadToken("holds characters that cannot be sent in a header"))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, ConfigError> {
+    let url = reqwest::Url::parse(text).map_err(|e| ConfigError::BadBaseUrl {
+        url: text.to_string(),
+        reason: format!("not a URL ({e})"),
+    })?;
     let host = url.host_str().unwrap_or_default();
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let loopback = host.eq_ignore_ascii_case("localhost")
@@ -220,14 +265,15 @@ fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, Error
         "https" => {}
         "http" if loopback || allow_insecure_http => {}
         "http" => {
-            return Err(Error::Config(format!(
-                "base URL {text:?} is plain http to a host that is not loopback: the token would travel in clear; use https, or allow_insecure_http(true)"
-            )));
+            return Err(ConfigError::InsecureBaseUrl {
+                url: text.to_string(),
+            });
         }
         other => {
-            return Err(Error::Config(format!(
-                "base URL {text:?} has scheme {other:?}; use https"
-            )));
+            return Err(ConfigError::BadBaseUrl {
+                url: text.to_string(),
+                reason: format!("the scheme is {other:?}; use https"),
+            });
         }
     }
     Ok(text.trim_end_matches('/').to_string())
@@ -245,7 +291,7 @@ mod tests {
         assert!(check_base_url("http://[::1]:8080", false).is_ok());
         assert!(matches!(
             check_base_url("http://example.com", false),
-            Err(Error::Config(_))
+            Err(ConfigError::InsecureBaseUrl { .. })
         ));
         assert!(check_base_url("http://example.com", true).is_ok());
         assert!(check_base_url("ftp://example.com", true).is_err());
@@ -257,12 +303,38 @@ mod tests {
     }
 
     #[test]
-    fn bad_settings_are_refused() {
+    fn bad_settings_are_refused_without_panicking() {
         let base = || Client::builder().access_token("t");
         assert!(base().batch_size(101).build().is_err());
         assert!(base().batch_size(0).build().is_err());
         assert!(base().max_in_flight(0).build().is_err());
-        assert!(Client::builder().build().is_err(), "no token");
+        assert!(matches!(
+            base().max_in_flight(usize::MAX).build(),
+            Err(ConfigError::OutOfRange {
+                setting: "max_in_flight",
+                ..
+            })
+        ));
+        assert!(matches!(
+            Client::builder().build(),
+            Err(ConfigError::NoCredentials)
+        ));
+        assert!(matches!(
+            Client::builder().access_token(" ").build(),
+            Err(ConfigError::BadToken(_))
+        ));
+        for bad in ["a\nb", "pat-…", "a b"] {
+            assert!(matches!(
+                Client::builder().access_token(bad).build(),
+                Err(ConfigError::BadToken(_))
+            ));
+        }
+        assert!(matches!(
+            base()
+                .add_root_certificate(b"-----BEGIN CERTIFICATE-----\nnot base64\n".to_vec())
+                .build(),
+            Err(ConfigError::Tls(_))
+        ));
         assert!(base().build().is_ok());
     }
 

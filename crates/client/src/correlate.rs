@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 
+use crate::error::ErrorCategory;
 use crate::outcome::{Outcome, RecordError};
 
 /// What correlation reads from one result of an answer.
@@ -196,7 +197,7 @@ pub(crate) fn correlate<R: WrittenRecord>(
                         error.category, error.message
                     ));
                 }
-                let mut error = RecordError::local("UNCONFIRMED", message);
+                let mut error = RecordError::new(ErrorCategory::Unconfirmed, message);
                 error.status = Some(status);
                 error.correlation_id = correlation_id.map(str::to_string);
                 Outcome::Failed(error)

@@ -1,39 +1,46 @@
-//! The streaming bulk engine: validate → plan batches → send them with bounded concurrency →
-//! report each batch as it completes.
+//! The streaming bulk engine: check inputs → plan batches → run them with bounded
+//! concurrency → report each batch as it completes.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
 use std::sync::Arc;
 
+use futures::stream::Fuse;
 use futures::{FutureExt, Stream, StreamExt};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{Id, JoinError, JoinSet};
 
-use crate::client::Client;
+use crate::batch::{self, BatchOutcomes};
+use crate::error::ErrorCategory;
 use crate::input::UpsertInput;
 use crate::outcome::{BatchReport, NotAttempted, Outcome, RecordError, RecordOutcome};
 use crate::plan::{MAX_OPEN_BATCHES, PlannedBatch, Planner, RecordKey};
-use crate::send::DailyStop;
+use crate::shared::Shared;
+use crate::stop::RunStop;
 
 /// How long a partial batch waits for more input when nothing else is in flight.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 
 enum State<T, S> {
-    Start(Client, S),
+    Start(Arc<Shared>, S),
     Running(mpsc::Receiver<BatchReport<T>>),
 }
 
 /// The reports of a run over `inputs`. The run starts on first poll, on the polling runtime.
-pub(crate) fn reports<T, S>(client: Client, inputs: S) -> impl Stream<Item = BatchReport<T>> + Send
+pub(crate) fn reports<T, S>(
+    shared: Arc<Shared>,
+    inputs: S,
+) -> impl Stream<Item = BatchReport<T>> + Send
 where
     S: Stream<Item = (T, UpsertInput)> + Send + 'static,
     T: Send + 'static,
 {
-    futures::stream::unfold(State::Start(client, inputs), |state| async move {
+    futures::stream::unfold(State::Start(shared, inputs), |state| async move {
         let mut receiver = match state {
             State::Running(receiver) => receiver,
-            State::Start(client, inputs) => {
-                let (sender, receiver) = mpsc::channel(client.inner.max_in_flight.max(1));
-                tokio::spawn(Run::new(client, sender).drive(inputs));
+            State::Start(shared, inputs) => {
+                let (sender, receiver) = mpsc::channel(shared.max_in_flight);
+                tokio::spawn(Run::new(shared, sender).drive(inputs));
                 receiver
             }
         };
@@ -42,35 +49,46 @@ where
     })
 }
 
-type Done<T> = (u64, Vec<RecordKey>, BatchReport<T>);
+/// What the engine keeps of a batch while its task runs: enough to report every input even if
+/// the task never returns.
+struct Running<T> {
+    seq: u64,
+    keys: Vec<RecordKey>,
+    tags: Vec<T>,
+    identities: Vec<(String, Option<String>)>,
+}
+
+type Inputs<S> = Pin<Box<Fuse<S>>>;
 
 struct Run<T> {
-    client: Client,
+    shared: Arc<Shared>,
     reports: mpsc::Sender<BatchReport<T>>,
     planner: Planner<T>,
     ready: VecDeque<PlannedBatch<T>>,
-    running: JoinSet<Done<T>>,
+    tasks: JoinSet<BatchOutcomes>,
+    running: HashMap<Id, Running<T>>,
     /// Inputs refused before sending, reported in groups.
     refused: Vec<RecordOutcome<T>>,
     closed: Vec<PlannedBatch<T>>,
-    stop: Arc<DailyStop>,
+    stop: Arc<RunStop>,
 }
 
 /// The consumer dropped the stream: stop working.
 struct Gone;
 
 impl<T: Send + 'static> Run<T> {
-    fn new(client: Client, reports: mpsc::Sender<BatchReport<T>>) -> Self {
-        let batch_size = client.inner.batch_size;
+    fn new(shared: Arc<Shared>, reports: mpsc::Sender<BatchReport<T>>) -> Self {
+        let batch_size = shared.batch_size;
         Self {
-            client,
+            shared,
             reports,
             planner: Planner::new(batch_size, MAX_OPEN_BATCHES),
             ready: VecDeque::new(),
-            running: JoinSet::new(),
+            tasks: JoinSet::new(),
+            running: HashMap::new(),
             refused: Vec::new(),
             closed: Vec::new(),
-            stop: Arc::new(DailyStop::new()),
+            stop: Arc::new(RunStop::new()),
         }
     }
 
@@ -82,29 +100,22 @@ impl<T: Send + 'static> Run<T> {
         let _ = self.pump(&mut inputs).await;
     }
 
-    async fn pump<S>(
-        &mut self,
-        inputs: &mut std::pin::Pin<Box<futures::stream::Fuse<S>>>,
-    ) -> Result<(), Gone>
+    async fn pump<S>(&mut self, inputs: &mut Inputs<S>) -> Result<(), Gone>
     where
         S: Stream<Item = (T, UpsertInput)> + Send + 'static,
     {
-        let max_in_flight = self.client.inner.max_in_flight.max(1);
-        let batch_size = self.client.inner.batch_size;
+        let max_in_flight = self.shared.max_in_flight;
+        let batch_size = self.shared.batch_size;
         let mut input_done = false;
         loop {
-            if self.stop.get().is_some() {
+            if self.stop.reason().is_some() {
                 return self.wind_down(inputs).await;
             }
             self.launch(max_in_flight);
             if self.refused.len() >= batch_size {
                 self.report_refused().await?;
             }
-            if input_done
-                && self.ready.is_empty()
-                && self.running.is_empty()
-                && !self.planner.has_open()
-            {
+            if input_done && self.ready.is_empty() && self.tasks.is_empty() {
                 return self.report_refused().await;
             }
             let want_input = !input_done && self.ready.len() < max_in_flight;
@@ -120,7 +131,7 @@ impl<T: Send + 'static> Run<T> {
                         // The input is slow. With nothing in flight, a partial batch goes out
                         // after a short linger, not at once: each request spends rate budget,
                         // so a batch is only sent partial when the input has really paused.
-                        let idle = self.running.is_empty()
+                        let idle = self.tasks.is_empty()
                             && self.ready.is_empty()
                             && self.planner.has_open();
                         tokio::select! {
@@ -131,29 +142,21 @@ impl<T: Send + 'static> Run<T> {
                                     self.flush_all();
                                 }
                             },
-                            Some(done) = self.running.join_next(), if !self.running.is_empty() => {
+                            Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                                 self.finish(done).await?;
                             }
                             () = tokio::time::sleep(LINGER), if idle => {
-                                if let Some(batch) = self.planner.flush_one() {
-                                    self.ready.push_back(batch);
-                                }
+                                self.ready.extend(self.planner.flush_one());
                             }
                         }
                     }
                 }
-            } else if self.running.is_empty() {
+            } else if self.tasks.is_empty() {
                 // Everything waiting depends on an open batch: send the oldest one.
-                if let Some(batch) = self.planner.flush_one() {
-                    self.ready.push_back(batch);
-                } else if let Some(batch) = self.ready.pop_front() {
-                    // Unreachable by construction (a batch only waits for earlier ones); sending
-                    // beats hanging.
-                    self.spawn(batch);
-                }
+                self.ready.extend(self.planner.flush_one());
             } else {
                 self.report_refused().await?;
-                if let Some(done) = self.running.join_next().await {
+                if let Some(done) = self.tasks.join_next_with_id().await {
                     self.finish(done).await?;
                 }
             }
@@ -162,17 +165,11 @@ impl<T: Send + 'static> Run<T> {
 
     fn accept(&mut self, tag: T, input: UpsertInput) {
         if let Some(problem) = input.problem() {
-            let error = RecordError::local(
-                "INVALID_INPUT",
-                format!(
-                    "{problem}; HubSpot would refuse this input, so it was not sent: fix it and send it again"
-                ),
-            );
             self.refused.push(RecordOutcome {
                 tag,
                 id: input.id,
                 id_property: input.id_property,
-                outcome: Outcome::Failed(error),
+                outcome: batch::refused(problem),
             });
             return;
         }
@@ -186,7 +183,7 @@ impl<T: Send + 'static> Run<T> {
     }
 
     fn launch(&mut self, max_in_flight: usize) {
-        while self.running.len() < max_in_flight {
+        while self.tasks.len() < max_in_flight {
             let Some(at) = self.ready.iter().position(|b| self.planner.may_send(b)) else {
                 return;
             };
@@ -197,26 +194,68 @@ impl<T: Send + 'static> Run<T> {
     }
 
     fn spawn(&mut self, batch: PlannedBatch<T>) {
-        let client = self.client.clone();
+        let mut tags = Vec::with_capacity(batch.items.len());
+        let mut identities = Vec::with_capacity(batch.items.len());
+        let mut inputs = Vec::with_capacity(batch.items.len());
+        for (tag, input) in batch.items {
+            tags.push(tag);
+            identities.push((input.id.clone(), input.id_property.clone()));
+            inputs.push(input);
+        }
+        let shared = self.shared.clone();
         let stop = self.stop.clone();
-        self.running.spawn(async move {
-            let (tags, inputs): (Vec<T>, Vec<UpsertInput>) = batch.items.into_iter().unzip();
-            let report = client.run_batch(tags, inputs, &stop).await;
-            (batch.seq, batch.keys, report)
-        });
+        let handle = self
+            .tasks
+            .spawn(async move { batch::execute(&shared, &stop, inputs).await });
+        self.running.insert(
+            handle.id(),
+            Running {
+                seq: batch.seq,
+                keys: batch.keys,
+                tags,
+                identities,
+            },
+        );
     }
 
-    async fn finish(&mut self, done: Result<Done<T>, tokio::task::JoinError>) -> Result<(), Gone> {
-        match done {
-            Ok((seq, keys, report)) => {
-                self.planner.completed(seq, &keys);
-                self.emit(report).await
+    async fn finish(&mut self, done: Result<(Id, BatchOutcomes), JoinError>) -> Result<(), Gone> {
+        let (id, outcomes) = match done {
+            Ok((id, outcomes)) => (id, Ok(outcomes)),
+            Err(error) => (error.id(), Err(error)),
+        };
+        let Some(running) = self.running.remove(&id) else {
+            return Ok(());
+        };
+        self.planner.completed(running.seq, &running.keys);
+        let report = match outcomes {
+            Ok(done) => {
+                let mut report = BatchReport::local(
+                    zip_outcomes(running.tags, running.identities, done.outcomes),
+                    self.stop.reason(),
+                );
+                report.requests = done.tally.requests;
+                report.retries = done.tally.retries;
+                report.rate_limited = done.tally.rate_limited;
+                report.isolation_requests = done.isolation_requests;
+                report
             }
             Err(error) => {
-                tracing::error!(%error, "a batch task ended without a report");
-                Ok(())
+                // A batch task that panicked or was cancelled: its inputs were not confirmed.
+                tracing::error!(%error, "a batch task ended without outcomes");
+                let failure = Outcome::Failed(RecordError::new(
+                    ErrorCategory::Internal,
+                    format!(
+                        "the client failed while sending this input's batch ({error}); it may or may not have been written, and sending it again is safe"
+                    ),
+                ));
+                let outcomes = vec![failure; running.tags.len()];
+                BatchReport::local(
+                    zip_outcomes(running.tags, running.identities, outcomes),
+                    self.stop.reason(),
+                )
             }
-        }
+        };
+        self.emit(report).await
     }
 
     async fn emit(&mut self, report: BatchReport<T>) -> Result<(), Gone> {
@@ -228,49 +267,65 @@ impl<T: Send + 'static> Run<T> {
             return Ok(());
         }
         let outcomes = std::mem::take(&mut self.refused);
-        self.emit(BatchReport::local(outcomes, self.stop.get().is_some()))
+        self.emit(BatchReport::local(outcomes, self.stop.reason()))
             .await
     }
 
-    /// After the daily limit: let the batches in flight finish (they send nothing more), then
-    /// report every input still held or still to come as not attempted.
-    async fn wind_down<S>(
-        &mut self,
-        inputs: &mut std::pin::Pin<Box<futures::stream::Fuse<S>>>,
-    ) -> Result<(), Gone>
+    /// After a stop: let the batches in flight finish (they send nothing more), then report
+    /// every input still held or still to come as not attempted.
+    async fn wind_down<S>(&mut self, inputs: &mut Inputs<S>) -> Result<(), Gone>
     where
         S: Stream<Item = (T, UpsertInput)> + Send + 'static,
     {
-        while let Some(done) = self.running.join_next().await {
+        while let Some(done) = self.tasks.join_next_with_id().await {
             self.finish(done).await?;
         }
         self.report_refused().await?;
-        let message = self.stop.get().cloned().unwrap_or_default();
+        let reason = self.stop.reason().unwrap_or(NotAttempted::Cancelled);
         let not_attempted = |(tag, input): (T, UpsertInput)| RecordOutcome {
             tag,
             id: input.id,
             id_property: input.id_property,
-            outcome: Outcome::NotAttempted(NotAttempted::DailyLimitReached {
-                message: message.clone(),
-            }),
+            outcome: Outcome::NotAttempted(reason.clone()),
         };
         self.flush_all();
         while let Some(batch) = self.ready.pop_front() {
             let outcomes = batch.items.into_iter().map(&not_attempted).collect();
-            self.emit(BatchReport::local(outcomes, true)).await?;
+            self.emit(BatchReport::local(outcomes, Some(reason.clone())))
+                .await?;
         }
-        let batch_size = self.client.inner.batch_size;
+        let batch_size = self.shared.batch_size;
         let mut held = Vec::with_capacity(batch_size);
         while let Some(item) = inputs.next().await {
             held.push(not_attempted(item));
             if held.len() >= batch_size {
-                self.emit(BatchReport::local(std::mem::take(&mut held), true))
-                    .await?;
+                self.emit(BatchReport::local(
+                    std::mem::take(&mut held),
+                    Some(reason.clone()),
+                ))
+                .await?;
             }
         }
         if !held.is_empty() {
-            self.emit(BatchReport::local(held, true)).await?;
+            self.emit(BatchReport::local(held, Some(reason))).await?;
         }
         Ok(())
     }
+}
+
+fn zip_outcomes<T>(
+    tags: Vec<T>,
+    identities: Vec<(String, Option<String>)>,
+    outcomes: Vec<Outcome>,
+) -> Vec<RecordOutcome<T>> {
+    tags.into_iter()
+        .zip(identities)
+        .zip(outcomes)
+        .map(|((tag, (id, id_property)), outcome)| RecordOutcome {
+            tag,
+            id,
+            id_property,
+            outcome,
+        })
+        .collect()
 }

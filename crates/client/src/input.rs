@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+/// HubSpot's property holding a record's own id.
+pub(crate) const RECORD_ID_PROPERTY: &str = "hs_object_id";
+
 /// One record to create or update, identified by the value of a unique property.
 ///
 /// ```
@@ -48,13 +51,21 @@ impl UpsertInput {
         self
     }
 
-    /// Why HubSpot would refuse this input, if it would.
+    /// Why HubSpot would refuse this input, if it would: an empty id, idProperty, property
+    /// name or trace id, or `hs_object_id` as the idProperty (HubSpot refuses upserts by it,
+    /// and rejects the whole batch; leave `id_property` out to address a record by its id).
     pub fn problem(&self) -> Option<&'static str> {
         if self.id.is_empty() {
             return Some("the id is empty");
         }
-        if self.id_property.as_deref().is_some_and(str::is_empty) {
-            return Some("the idProperty is empty");
+        match self.id_property.as_deref() {
+            Some("") => return Some("the idProperty is empty"),
+            Some(RECORD_ID_PROPERTY) => {
+                return Some(
+                    "hs_object_id cannot be the idProperty of an upsert (HubSpot refuses it); leave idProperty out to update a record by its id",
+                );
+            }
+            _ => {}
         }
         if self.properties.keys().any(String::is_empty) {
             return Some("a property name is empty");
@@ -104,6 +115,11 @@ mod tests {
         assert_eq!(
             UpsertInput::new("code", "A").trace_id("").problem(),
             Some("the objectWriteTraceId is empty")
+        );
+        assert!(
+            UpsertInput::new("hs_object_id", "1")
+                .problem()
+                .is_some_and(|p| p.contains("leave idProperty out"))
         );
     }
 }

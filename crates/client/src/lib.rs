@@ -1,13 +1,17 @@
 //! Bulk upsert of HubSpot CRM projects that paces itself, retries safely and accounts for
 //! every record.
 //!
-//! ```no_run
+//! ```
 //! use hubspot_projects::{Client, Outcome, UpsertInput};
 //!
-//! # async fn run() -> Result<(), hubspot_projects::Error> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // A local HubSpot stands in for the real one, so that this example runs as a test.
+//! # let hubspot = hubspot_projects_emulator::Emulator::start(Default::default()).await?;
 //! let client = Client::builder()
-//!     .access_token(std::env::var("HUBSPOT_ACCESS_TOKEN").unwrap_or_default())
-//!     .rate_budget("100/10s".parse().expect("a valid budget"))
+//!     .access_token("pat-na1-00000000-0000-0000-0000-000000000000") // sent as Bearer, never printed
+//! #   .base_url(hubspot.base_url())
+//!     .rate_budget("100/10s".parse()?)
 //!     .build()?;
 //!
 //! let inputs = (0..250)
@@ -21,8 +25,10 @@
 //!         }
 //!         Outcome::Failed(error) => eprintln!("{}: {error}", record.id),
 //!         Outcome::NotAttempted(reason) => eprintln!("{}: {reason}", record.id),
+//!         _ => {}
 //!     }
 //! }
+//! assert_eq!(report.summary.created, 250);
 //! println!("{:?}", report.summary);
 //! # Ok(())
 //! # }
@@ -38,8 +44,10 @@
 //! - **Pacing**: a GCRA limiter (shared by every clone of the client) keeps the configured
 //!   [`RateBudget`] in every window, and tightens itself from HubSpot's rate-limit headers.
 //! - **Retries** ([`RetryPolicy`]): short-window 429s, 408, 5xx, connection errors and
-//!   timeouts, with exponential backoff, full jitter and `Retry-After`. The daily 429 is never
-//!   retried: sending stops and the rest is reported [`NotAttempted`].
+//!   timeouts, with exponential backoff, full jitter and `Retry-After` (capped).
+//! - **Stops**: HubSpot's daily 429, a refused token (401, 403) and an endpoint that answers
+//!   nothing for too long stop the run at once instead of failing every later batch the same
+//!   way: the rest is reported [`NotAttempted`] with the reason, to send again later.
 //! - **Outcomes**: every input ends [`Outcome::Created`], [`Outcome::Updated`],
 //!   [`Outcome::Failed`] (with HubSpot's category, message and correlation id) or
 //!   [`Outcome::NotAttempted`]. An input HubSpot's answer does not confirm is never counted as
@@ -49,30 +57,33 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 mod classify;
 mod client;
 mod config;
 mod correlate;
 mod engine;
 mod error;
+mod exchange;
 mod input;
 mod outcome;
 mod pace;
 mod plan;
 mod retry;
-mod send;
+mod shared;
+mod stop;
 mod tag;
 
 pub use client::Client;
 pub use config::{
-    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT,
-    MAX_BATCH_SIZE,
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
+    DEFAULT_UNREACHABLE_AFTER, DEFAULT_USER_AGENT, MAX_BATCH_SIZE, MAX_IN_FLIGHT_LIMIT,
 };
-pub use error::Error;
+pub use error::{ConfigError, Error, ErrorCategory};
 pub use input::UpsertInput;
 pub use outcome::{
-    BatchAnswer, BatchReport, NotAttempted, Outcome, RecordError, RecordOutcome, Summary,
-    UpsertReport,
+    BatchAnswer, BatchReport, NotAttempted, Outcome, PropertyError, RecordError, RecordOutcome,
+    Summary, UpsertReport,
 };
 pub use pace::{ParseRateBudgetError, RateBudget};
 pub use plan::BatchPlanner;
@@ -83,3 +94,22 @@ pub use hubspot_projects_api as api;
 /// The generated request and response types.
 pub use hubspot_projects_api::types;
 pub use hubspot_projects_api::{BatchStatus, CORRELATION_ID_HEADER};
+
+/// The engine's per-batch work, exposed for the micro-benchmark only: not part of the API.
+#[doc(hidden)]
+pub mod bench_support {
+    use crate::{Client, Outcome, UpsertInput, types};
+
+    /// Tags and serializes one batch exactly as the engine does before sending it.
+    pub fn serialize_batch(client: &Client, inputs: Vec<UpsertInput>) -> bytes::Bytes {
+        crate::batch::prepare(client.shared(), inputs).body
+    }
+
+    /// Reads a 2xx answer to `inputs` (as sent) into outcomes exactly as the engine does.
+    pub fn read_answer(
+        inputs: &[types::SimplePublicObjectBatchInputUpsert],
+        answer: &[u8],
+    ) -> Vec<Outcome> {
+        crate::batch::outcomes_of(inputs, 200, None, answer)
+    }
+}

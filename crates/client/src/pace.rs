@@ -39,9 +39,23 @@ struct State {
     hold_until: Option<Instant>,
 }
 
-/// Paces requests to the budget; shared by all clones of a client.
+/// Paces requests to the budget, and remembers HubSpot's daily stop; shared by all clones of a
+/// client.
 pub(crate) struct Pacer {
     state: Option<Mutex<State>>,
+    /// HubSpot's message from the daily 429, and until when nothing is sent.
+    daily_stop: Mutex<Option<(String, std::time::SystemTime)>>,
+}
+
+/// When HubSpot's daily limit resets, at the latest: the account's midnight is not known, so
+/// the next UTC midnight (a request after it that meets the limit again stops again).
+fn next_utc_midnight(now: std::time::SystemTime) -> std::time::SystemTime {
+    const DAY: u64 = 86_400;
+    let since_epoch = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    std::time::UNIX_EPOCH + Duration::from_secs((since_epoch / DAY + 1) * DAY)
 }
 
 impl Pacer {
@@ -55,7 +69,35 @@ impl Pacer {
                 hold_until: None,
             })),
         };
-        Self { state }
+        Self {
+            state,
+            daily_stop: Mutex::new(None),
+        }
+    }
+
+    /// Records HubSpot's daily stop: nothing is sent by any clone until the limit resets.
+    pub(crate) fn stop_daily(&self, message: &str) {
+        let until = next_utc_midnight(std::time::SystemTime::now());
+        *self
+            .daily_stop
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((message.to_string(), until));
+    }
+
+    /// HubSpot's message, while its daily limit is known to be reached.
+    pub(crate) fn daily_stop(&self) -> Option<String> {
+        let mut stop = self
+            .daily_stop
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*stop {
+            Some((_, until)) if std::time::SystemTime::now() >= *until => {
+                *stop = None;
+                None
+            }
+            Some((message, _)) => Some(message.clone()),
+            None => None,
+        }
     }
 
     fn lock(&self) -> Option<std::sync::MutexGuard<'_, State>> {
@@ -121,7 +163,9 @@ impl Pacer {
                 state.limiter = limiter(max, interval);
                 state.requests = max;
                 state.interval = interval;
-                state.hold_until = Some(Instant::now() + period(max, interval));
+                // A longer hold already in force stays.
+                let until = Instant::now() + period(max, interval);
+                state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
             }
         }
         if number("x-hubspot-ratelimit-remaining") == Some(0) {
@@ -170,6 +214,50 @@ mod tests {
         let unlimited = Pacer::new(RateBudget::Unlimited);
         unlimited.observe(&headers);
         assert_eq!(unlimited.current(), RateBudget::Unlimited);
+    }
+
+    #[tokio::test]
+    async fn a_tightening_never_shortens_a_longer_hold() {
+        // 2/1s holds an exhausted window for a whole second.
+        let pacer = Pacer::new("2/1s".parse().unwrap());
+        let mut exhausted = HeaderMap::new();
+        exhausted.insert(
+            "x-hubspot-ratelimit-remaining",
+            HeaderValue::from_static("0"),
+        );
+        pacer.observe(&exhausted);
+        let held = pacer.lock().unwrap().hold_until.unwrap();
+        // 10/6s is a lower budget whose spacing is shorter than that hold: the hold stays.
+        let mut lower = HeaderMap::new();
+        lower.insert("x-hubspot-ratelimit-max", HeaderValue::from_static("10"));
+        lower.insert(
+            "x-hubspot-ratelimit-interval-milliseconds",
+            HeaderValue::from_static("6000"),
+        );
+        pacer.observe(&lower);
+        assert_eq!(pacer.current(), "10/6s".parse().unwrap());
+        assert!(pacer.lock().unwrap().hold_until.unwrap() >= held);
+    }
+
+    #[test]
+    fn the_daily_stop_lasts_until_the_next_utc_midnight() {
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let midnight = next_utc_midnight(at);
+        let secs = midnight
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(secs % 86_400, 0);
+        assert!(
+            midnight > at && midnight.duration_since(at).unwrap() <= Duration::from_secs(86_400)
+        );
+        let pacer = Pacer::new(RateBudget::Unlimited);
+        assert_eq!(pacer.daily_stop(), None);
+        pacer.stop_daily("You have reached your daily limit.");
+        assert_eq!(
+            pacer.daily_stop().as_deref(),
+            Some("You have reached your daily limit.")
+        );
     }
 
     #[tokio::test]

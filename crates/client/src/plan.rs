@@ -2,46 +2,31 @@
 //! one batch, and remembering which batch must finish before which.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
 
-use crate::input::UpsertInput;
+use crate::input::{RECORD_ID_PROPERTY, UpsertInput};
 
 /// A record's identity, hashed: equal (idProperty, id) pairs give equal keys. A collision only
 /// costs an extra split, never a merge of two writes to one record.
 pub(crate) type RecordKey = u64;
 
+/// The key of the record an input writes. An input without an idProperty names a record by
+/// its id, as `hs_object_id` would: both give the same key, so that they never share a batch.
 pub(crate) fn record_key(input: &UpsertInput) -> RecordKey {
     let mut hasher = DefaultHasher::new();
-    input.id_property.hash(&mut hasher);
+    input
+        .id_property
+        .as_deref()
+        .unwrap_or(RECORD_ID_PROPERTY)
+        .hash(&mut hasher);
     input.id.hash(&mut hasher);
     hasher.finish()
 }
 
-/// Record keys are hashes already: the sets and maps keyed by them use them as they are
-/// instead of hashing them a second time.
-#[derive(Default)]
-pub(crate) struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used for record keys; anything else is folded in, still correct.
-        for &byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
-        }
-    }
-
-    fn write_u64(&mut self, key: u64) {
-        self.0 = key;
-    }
-}
-
-type KeySet = HashSet<RecordKey, BuildHasherDefault<KeyHasher>>;
-type KeyMap<V> = HashMap<RecordKey, V, BuildHasherDefault<KeyHasher>>;
+// Record keys are hashes already; a multiply is all the mixing their maps need.
+type KeySet = rustc_hash::FxHashSet<RecordKey>;
+type KeyMap<V> = rustc_hash::FxHashMap<RecordKey, V>;
 
 /// A batch ready to send once the batches in `after` have completed.
 pub(crate) struct PlannedBatch<T> {
@@ -282,6 +267,17 @@ mod tests {
         assert_eq!(second.items.len(), 10);
         assert_eq!(second.after, [first.seq]);
         assert!(second.items.iter().all(|(i, _)| *i >= 90));
+    }
+
+    #[test]
+    fn no_id_property_and_hs_object_id_name_the_same_record() {
+        let by_id = UpsertInput {
+            id: "101".into(),
+            ..UpsertInput::default()
+        };
+        let by_object_id = UpsertInput::new("hs_object_id", "101");
+        assert_eq!(record_key(&by_id), record_key(&by_object_id));
+        assert_eq!(plan_all(vec![by_id, by_object_id], 100).len(), 2);
     }
 
     #[test]

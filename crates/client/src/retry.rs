@@ -12,7 +12,9 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// jitter between a base and a maximum delay.
 ///
 /// Only failures that can succeed later are retried (short-window 429s, 408, 5xx, connection
-/// errors, timeouts); HubSpot's `Retry-After` is honoured when it asks for longer.
+/// errors, timeouts); HubSpot's `Retry-After` is honoured when it asks for longer, up to
+/// [`max_retry_after`](Self::max_retry_after) (a server asking for a day does not park a run
+/// for a day: the wait is capped, and a warning says so).
 ///
 /// ```
 /// use std::time::Duration;
@@ -28,10 +30,16 @@ pub struct RetryPolicy {
     max_attempts: u32,
     base_delay: Duration,
     max_delay: Duration,
+    max_retry_after: Duration,
 }
 
+/// The longest `Retry-After` honoured unless set otherwise: HubSpot's own newer SDKs honour it
+/// under a minute.
+const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 impl Default for RetryPolicy {
-    /// 8 attempts in all, backoff from 500 ms up to 30 s (at most about a minute of waiting).
+    /// 8 attempts in all, backoff from 500 ms up to 30 s (at most about a minute of waiting),
+    /// and `Retry-After` honoured up to 60 s.
     ///
     /// A bulk run of a million records sends 10,000 requests. Against a service that fails one
     /// request in six, 5 attempts would leave about one batch of 100 failed in every such run
@@ -41,6 +49,7 @@ impl Default for RetryPolicy {
             max_attempts: 8,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
         }
     }
 }
@@ -53,6 +62,7 @@ impl RetryPolicy {
             max_attempts: max_attempts.max(1),
             base_delay,
             max_delay: max_delay.max(base_delay),
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
         }
     }
 
@@ -63,17 +73,40 @@ impl RetryPolicy {
 
     /// Sets the number of attempts in all (at least 1).
     pub fn with_max_attempts(self, max_attempts: u32) -> Self {
-        Self::new(max_attempts, self.base_delay, self.max_delay)
+        Self {
+            max_attempts: max_attempts.max(1),
+            ..self
+        }
     }
 
     /// Sets the delay ceiling of the first retry.
     pub fn with_base_delay(self, base_delay: Duration) -> Self {
-        Self::new(self.max_attempts, base_delay, self.max_delay)
+        Self {
+            base_delay,
+            max_delay: self.max_delay.max(base_delay),
+            ..self
+        }
     }
 
     /// Sets the largest delay ceiling.
     pub fn with_max_delay(self, max_delay: Duration) -> Self {
-        Self::new(self.max_attempts, self.base_delay, max_delay)
+        Self {
+            max_delay: max_delay.max(self.base_delay),
+            ..self
+        }
+    }
+
+    /// Sets the longest `Retry-After` honoured; a longer one is cut to this, with a warning.
+    pub fn with_max_retry_after(self, max_retry_after: Duration) -> Self {
+        Self {
+            max_retry_after,
+            ..self
+        }
+    }
+
+    /// The longest `Retry-After` honoured.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
     }
 
     /// Attempts in all, the first included.
@@ -121,9 +154,22 @@ impl Jitter {
     }
 }
 
-/// The wait before the next attempt: the jittered backoff, or longer when HubSpot asked for it.
-pub(crate) fn next_delay(jittered: Duration, retry_after: Option<Duration>) -> Duration {
+/// The wait before the next attempt: the jittered backoff, or longer when HubSpot asked for it,
+/// but never longer than `cap` (when HubSpot asked for more, it is said).
+pub(crate) fn next_delay(
+    jittered: Duration,
+    retry_after: Option<Duration>,
+    cap: Duration,
+) -> Duration {
     match retry_after {
+        Some(asked) if asked > cap => {
+            tracing::warn!(
+                asked_s = asked.as_secs(),
+                cap_s = cap.as_secs(),
+                "HubSpot asked to wait longer than the retry policy's cap on Retry-After; waiting the cap"
+            );
+            cap
+        }
         Some(asked) => asked.max(jittered),
         None => jittered,
     }
@@ -183,10 +229,19 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_wins_when_longer() {
+    fn retry_after_wins_when_longer_up_to_the_cap() {
         let s = Duration::from_secs;
-        assert_eq!(next_delay(s(1), Some(s(5))), s(5));
-        assert_eq!(next_delay(s(5), Some(s(1))), s(5));
-        assert_eq!(next_delay(s(2), None), s(2));
+        let cap = s(60);
+        assert_eq!(next_delay(s(1), Some(s(5)), cap), s(5));
+        assert_eq!(next_delay(s(5), Some(s(1)), cap), s(5));
+        assert_eq!(next_delay(s(2), None, cap), s(2));
+        assert_eq!(next_delay(s(2), Some(s(86_400)), cap), cap);
+        assert_eq!(RetryPolicy::default().max_retry_after(), cap);
+        assert_eq!(
+            RetryPolicy::default()
+                .with_max_retry_after(s(5))
+                .max_retry_after(),
+            s(5)
+        );
     }
 }

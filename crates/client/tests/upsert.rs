@@ -264,7 +264,7 @@ async fn a_daily_429_is_not_retried_and_the_rest_is_not_attempted() {
             "{record:?}"
         );
     }
-    assert!(reports.last().unwrap().daily_limit_reached);
+    assert!(reports.last().unwrap().daily_limit_reached());
     let rate_limited: u32 = reports.iter().map(|r| r.rate_limited).sum();
     assert_eq!(rate_limited, 1);
 }

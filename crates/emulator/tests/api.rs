@@ -753,7 +753,8 @@ async fn shutdown_stops_listening() {
     let url = format!("{}/_emulator/health", emulator.base_url());
     assert!(client().get(&url).send().await.is_ok());
     emulator.shutdown().await;
-    let after = reqwest::Client::builder()
+    let after = hubspot_projects_api::http::client_builder(&[])
+        .unwrap()
         .pool_max_idle_per_host(0)
         .build()
         .unwrap()

@@ -49,7 +49,8 @@ pub fn client() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            reqwest::Client::builder()
+            hubspot_projects_api::http::client_builder(&[])
+                .expect("the TLS setup")
                 .pool_max_idle_per_host(0)
                 .build()
                 .expect("a client")

@@ -1,0 +1,57 @@
+//! What every request of a client and its clones shares: the HTTP client, the credentials,
+//! the pacer, the bound on requests in flight and the retry policy.
+
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use tokio::sync::Semaphore;
+
+use crate::config::ClientBuilder;
+use crate::pace::Pacer;
+use crate::retry::{Jitter, RetryPolicy};
+use crate::tag::TraceIds;
+
+/// The state behind a [`Client`](crate::Client), shared by its clones and by every run.
+pub(crate) struct Shared {
+    /// The generated client: its hooks (tracing span, header clean-up) wrap every request.
+    pub(crate) api: hubspot_projects_api::Client,
+    pub(crate) base_url: String,
+    /// The batch upsert's full URL.
+    pub(crate) upsert_url: String,
+    /// `Authorization: Bearer …`, marked sensitive; `None` when the caller's HTTP client sends
+    /// it.
+    pub(crate) auth: Option<HeaderValue>,
+    pub(crate) pacer: Pacer,
+    pub(crate) in_flight: Semaphore,
+    pub(crate) max_in_flight: usize,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) jitter: Jitter,
+    pub(crate) trace_ids: TraceIds,
+    pub(crate) batch_size: usize,
+    pub(crate) unreachable_after: Duration,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        builder: &ClientBuilder,
+        base_url: String,
+        http: reqwest::Client,
+        auth: Option<HeaderValue>,
+    ) -> Self {
+        let upsert_url = format!("{base_url}{}", hubspot_projects_api::paths::BATCH_UPSERT);
+        Self {
+            api: hubspot_projects_api::Client::new_with_client(&base_url, http),
+            base_url,
+            upsert_url,
+            auth,
+            pacer: Pacer::new(builder.rate_budget),
+            in_flight: Semaphore::new(builder.max_in_flight),
+            max_in_flight: builder.max_in_flight,
+            retry: builder.retry_policy,
+            jitter: Jitter::new(),
+            trace_ids: TraceIds::new(),
+            batch_size: builder.batch_size,
+            unreachable_after: builder.unreachable_after,
+        }
+    }
+}
