@@ -34,9 +34,10 @@ struct Args {
     /// Inputs per request (at most 100).
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
+    /// Requests in flight at once, pinned; by default the client follows the budget and the
+    /// latency (up to 64).
+    #[arg(long)]
+    concurrency: Option<usize>,
     /// The unique property that identifies a record.
     #[arg(long, default_value = "project_code")]
     id_property: String,
@@ -72,15 +73,16 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> ExitCode {
-    let client = match Client::builder()
+    let mut builder = Client::builder()
         .access_token(args.token)
         .base_url(args.base_url)
         .batch_size(args.batch_size)
-        .max_in_flight(args.concurrency)
         .rate_budget(args.rate)
-        .timeout(Duration::from_secs(30))
-        .build()
-    {
+        .timeout(Duration::from_secs(30));
+    if let Some(n) = args.concurrency {
+        builder = builder.fixed_in_flight(n);
+    }
+    let client = match builder.build() {
         Ok(client) => client,
         Err(error) => {
             eprintln!("error: {error}");
@@ -122,6 +124,7 @@ async fn run(args: Args) -> ExitCode {
             "requests": summary.requests,
             "retries": summary.retries,
             "rate_limited": summary.rate_limited,
+            "in_flight": client.in_flight_limit(),
         })
     );
     if summary.failed > 0 {

@@ -34,7 +34,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.shared.base_url)
             .field("rate_budget", &self.rate_budget())
-            .field("max_in_flight", &self.shared.max_in_flight)
+            .field("in_flight", &self.shared.in_flight.mode())
             .field("batch_size", &self.shared.batch_size)
             .field("retry_policy", &self.shared.retry)
             .finish_non_exhaustive()
@@ -64,6 +64,13 @@ impl Client {
     /// headers announced.
     pub fn rate_budget(&self) -> RateBudget {
         self.shared.pacer.current()
+    }
+
+    /// How many requests may be in flight now: with the default automatic setting, what the
+    /// rate budget needs at the latency HubSpot has been answering with (see
+    /// [`ClientBuilder::max_in_flight`]).
+    pub fn in_flight_limit(&self) -> usize {
+        self.shared.in_flight.target()
     }
 
     /// The retry policy.

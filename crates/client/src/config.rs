@@ -23,8 +23,9 @@ pub const DEFAULT_USER_AGENT: &str =
 /// How long a request may take unless set otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Requests in flight at once unless set otherwise.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 4;
+/// The most requests in flight at once unless set otherwise. The number in flight follows the
+/// rate budget and HubSpot's latency up to this cap (see [`ClientBuilder::max_in_flight`]).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 
 /// The most requests in flight that can be configured.
 pub const MAX_IN_FLIGHT_LIMIT: usize = 1024;
@@ -46,7 +47,7 @@ pub const DEFAULT_UNREACHABLE_AFTER: Duration = Duration::from_secs(120);
 /// let client = Client::builder()
 ///     .access_token("pat-na1-00000000-0000-0000-0000-000000000000")
 ///     .rate_budget("190/10s".parse().unwrap())
-///     .max_in_flight(6)
+///     .max_in_flight(32)
 ///     .timeout(Duration::from_secs(30))
 ///     .retry_policy(RetryPolicy::default().with_max_attempts(8))
 ///     .build()
@@ -62,6 +63,7 @@ pub struct ClientBuilder {
     pub(crate) user_agent: String,
     pub(crate) rate_budget: RateBudget,
     pub(crate) max_in_flight: usize,
+    pub(crate) fixed_in_flight: bool,
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) batch_size: usize,
     pub(crate) unreachable_after: Duration,
@@ -79,6 +81,7 @@ impl Default for ClientBuilder {
             user_agent: DEFAULT_USER_AGENT.to_string(),
             rate_budget: RateBudget::default(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            fixed_in_flight: false,
             retry_policy: RetryPolicy::default(),
             batch_size: MAX_BATCH_SIZE,
             unreachable_after: DEFAULT_UNREACHABLE_AFTER,
@@ -101,6 +104,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("rate_budget", &self.rate_budget)
             .field("max_in_flight", &self.max_in_flight)
+            .field("fixed_in_flight", &self.fixed_in_flight)
             .field("retry_policy", &self.retry_policy)
             .field("batch_size", &self.batch_size)
             .field("unreachable_after", &self.unreachable_after)
@@ -151,8 +155,23 @@ impl ClientBuilder {
 
     /// The most requests in flight at once, across all clones of the client; defaults to
     /// [`DEFAULT_MAX_IN_FLIGHT`], at most [`MAX_IN_FLIGHT_LIMIT`].
+    ///
+    /// Within this cap the client keeps as many requests in flight as the rate budget needs at
+    /// the latency HubSpot answers with (by Little's law, rate × latency, with headroom for
+    /// jitter): more when answers slow down, fewer when they speed up or the budget tightens.
+    /// Pacing alone decides when a request goes, so more in flight never means more than the
+    /// budget.
     pub fn max_in_flight(mut self, max: usize) -> Self {
         self.max_in_flight = max;
+        self.fixed_in_flight = false;
+        self
+    }
+
+    /// Keeps exactly `n` requests in flight when there is work, whatever the latency (for
+    /// measurements, or a server that must not see more); at most [`MAX_IN_FLIGHT_LIMIT`].
+    pub fn fixed_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n;
+        self.fixed_in_flight = true;
         self
     }
 

@@ -39,7 +39,7 @@ where
         let mut receiver = match state {
             State::Running(receiver) => receiver,
             State::Start(shared, inputs) => {
-                let (sender, receiver) = mpsc::channel(shared.max_in_flight);
+                let (sender, receiver) = mpsc::channel(shared.in_flight.mode().cap());
                 tokio::spawn(Run::new(shared, sender).drive(inputs));
                 receiver
             }
@@ -104,13 +104,14 @@ impl<T: Send + 'static> Run<T> {
     where
         S: Stream<Item = (T, UpsertInput)> + Send + 'static,
     {
-        let max_in_flight = self.shared.max_in_flight;
         let batch_size = self.shared.batch_size;
         let mut input_done = false;
         loop {
             if self.stop.reason().is_some() {
                 return self.wind_down(inputs).await;
             }
+            // As many batches run, and wait ready, as may be in flight now.
+            let max_in_flight = self.shared.in_flight.target();
             self.launch(max_in_flight);
             if self.refused.len() >= batch_size {
                 self.report_refused().await?;
@@ -128,12 +129,11 @@ impl<T: Send + 'static> Run<T> {
                     }
                     None => {
                         self.report_refused().await?;
-                        // The input is slow. With nothing in flight, a partial batch goes out
-                        // after a short linger, not at once: each request spends rate budget,
-                        // so a batch is only sent partial when the input has really paused.
-                        let idle = self.tasks.is_empty()
-                            && self.ready.is_empty()
-                            && self.planner.has_open();
+                        // The input is slow. A partial batch goes out after a short linger,
+                        // not at once: each request spends rate budget, so a batch is only
+                        // sent partial when the input has really paused, and then at once
+                        // rather than after the batches in flight.
+                        let idle = self.ready.is_empty() && self.planner.has_open();
                         tokio::select! {
                             next = inputs.next() => match next {
                                 Some((tag, input)) => self.accept(tag, input),

@@ -73,12 +73,8 @@ pub(crate) async fn send(
         if let Some(reason) = stop.reason() {
             return Err(Unanswered::Stopped(reason));
         }
-        let permit = tokio::select! {
-            permit = shared.in_flight.acquire() => match permit {
-                Ok(permit) => permit,
-                // The semaphore is never closed while the client lives.
-                Err(_) => return Err(Unanswered::Stopped(NotAttempted::Cancelled)),
-            },
+        let slot = tokio::select! {
+            slot = shared.in_flight.acquire() => slot,
             () = stop.stopped() => continue,
         };
         tokio::select! {
@@ -93,8 +89,18 @@ pub(crate) async fn send(
             tally.retries += 1;
         }
         attempts += 1;
+        let sent = tokio::time::Instant::now();
         let outcome = attempt(shared, body).await;
-        drop(permit);
+        drop(slot);
+        let answered = match &outcome {
+            Ok(_) => true,
+            Err((error, _)) => !is_unanswered(error),
+        };
+        if answered {
+            shared
+                .in_flight
+                .observe(sent.elapsed(), shared.pacer.current());
+        }
         let (error, asked) = match outcome {
             Ok(answer) => {
                 stop.answered();

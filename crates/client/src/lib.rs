@@ -65,6 +65,7 @@ mod correlate;
 mod engine;
 mod error;
 mod exchange;
+mod inflight;
 mod input;
 mod outcome;
 mod pace;

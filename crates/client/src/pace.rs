@@ -11,17 +11,16 @@ use tokio::time::Instant;
 
 pub use hubspot_projects_budget::{ParseRateBudgetError, RateBudget};
 
-/// The even spacing that keeps `requests` per `interval` in ANY window, measured anywhere.
+/// The even spacing that keeps `requests` per `interval` in any window, measured at the server.
 ///
-/// GCRA with a burst of 1 lets one request through per period. Any window of length `interval`
-/// then holds at most `interval / period + 1` requests; a period of `interval / (requests - 1)`
-/// keeps that at `requests`, and leaves one period of slack for arrival jitter at the server.
+/// GCRA with a burst of 1 lets one request through per period, so requests leave at least a
+/// period apart. Spaced exactly `interval / requests`, a window of `interval` would hold
+/// `requests` only if every request took exactly as long to reach the server; a request that
+/// arrives a little late next to one that arrives early would make `requests + 1`. A slack of
+/// 2% of the interval in every window absorbs that jitter (20 ms in a second, 200 ms in ten)
+/// and leaves 98% of the budget usable.
 pub(crate) fn period(requests: u32, interval: Duration) -> Duration {
-    if requests >= 2 {
-        interval / (requests - 1)
-    } else {
-        interval + interval / 20
-    }
+    (interval + interval / 50) / requests.max(1)
 }
 
 fn limiter(requests: u32, interval: Duration) -> Arc<DefaultDirectRateLimiter> {
@@ -191,9 +190,13 @@ mod tests {
         ] {
             let interval = Duration::from_millis(interval);
             let period = period(requests, interval);
-            // Requests evenly spaced by `period`: a window of `interval` holds at most this many.
-            let most = (interval.as_nanos() / period.as_nanos()) as u32 + 1;
+            // Requests evenly spaced by `period`: a half-open window of `interval` holds at most
+            // this many, with 2% of the interval to spare for jitter on the way.
+            let most = interval.as_nanos().div_ceil(period.as_nanos()) as u32;
             assert!(most <= requests, "{requests}/{interval:?}: {most}");
+            let slack = period * requests - interval;
+            assert!(slack >= interval / 51, "{requests}/{interval:?}: {slack:?}");
+            assert!(slack <= interval / 45, "{requests}/{interval:?}: {slack:?}");
         }
     }
 

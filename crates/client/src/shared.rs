@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
-use tokio::sync::Semaphore;
-
 use crate::config::ClientBuilder;
+use crate::inflight::{InFlight, Mode};
 use crate::pace::Pacer;
 use crate::retry::{Jitter, RetryPolicy};
 use crate::tag::TraceIds;
+use reqwest::header::HeaderValue;
 
 /// The state behind a [`Client`](crate::Client), shared by its clones and by every run.
 pub(crate) struct Shared {
@@ -22,8 +21,7 @@ pub(crate) struct Shared {
     /// it.
     pub(crate) auth: Option<HeaderValue>,
     pub(crate) pacer: Pacer,
-    pub(crate) in_flight: Semaphore,
-    pub(crate) max_in_flight: usize,
+    pub(crate) in_flight: InFlight,
     pub(crate) retry: RetryPolicy,
     pub(crate) jitter: Jitter,
     pub(crate) trace_ids: TraceIds,
@@ -45,8 +43,16 @@ impl Shared {
             upsert_url,
             auth,
             pacer: Pacer::new(builder.rate_budget),
-            in_flight: Semaphore::new(builder.max_in_flight),
-            max_in_flight: builder.max_in_flight,
+            in_flight: InFlight::new(
+                if builder.fixed_in_flight {
+                    Mode::Fixed(builder.max_in_flight)
+                } else {
+                    Mode::Auto {
+                        max: builder.max_in_flight,
+                    }
+                },
+                builder.rate_budget,
+            ),
             retry: builder.retry_policy,
             jitter: Jitter::new(),
             trace_ids: TraceIds::new(),
