@@ -11,6 +11,7 @@ use crate::correlate::{LeanAnswer, correlate};
 use crate::error::{Error, ErrorCategory};
 use crate::exchange::{self, Tally, Unanswered};
 use crate::input::UpsertInput;
+use crate::isolate::{Isolation, is_about_inputs};
 use crate::outcome::{Outcome, RecordError};
 use crate::shared::Shared;
 use crate::stop::RunStop;
@@ -63,8 +64,24 @@ pub(crate) async fn execute(
 ) -> BatchOutcomes {
     let prepared = prepare(shared, inputs);
     let mut tally = Tally::default();
+    let mut isolation_requests = 0;
     let result = exchange::send(shared, stop, &prepared.body, &mut tally).await;
     let outcomes = match result {
+        Err(Unanswered::Failed(error))
+            if shared.isolate && prepared.inputs.len() > 1 && is_about_inputs(&error) =>
+        {
+            tracing::info!(
+                inputs = prepared.inputs.len(),
+                category = %error.category(),
+                "HubSpot rejected the whole batch for some inputs' data; splitting it to write the others"
+            );
+            let (outcomes, extra) = Isolation::new(shared, stop, &prepared.inputs)
+                .run(error)
+                .await;
+            isolation_requests = extra.requests;
+            tally += extra;
+            outcomes
+        }
         Ok(answer) => outcomes_of(
             &prepared.inputs,
             answer.status,
@@ -81,7 +98,7 @@ pub(crate) async fn execute(
     BatchOutcomes {
         outcomes,
         tally,
-        isolation_requests: 0,
+        isolation_requests,
     }
 }
 

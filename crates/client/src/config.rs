@@ -67,6 +67,7 @@ pub struct ClientBuilder {
     pub(crate) retry_policy: RetryPolicy,
     pub(crate) batch_size: usize,
     pub(crate) unreachable_after: Duration,
+    pub(crate) isolate_rejected_inputs: bool,
     pub(crate) root_certificates: Vec<Vec<u8>>,
     pub(crate) http_client: Option<reqwest::Client>,
 }
@@ -85,6 +86,7 @@ impl Default for ClientBuilder {
             retry_policy: RetryPolicy::default(),
             batch_size: MAX_BATCH_SIZE,
             unreachable_after: DEFAULT_UNREACHABLE_AFTER,
+            isolate_rejected_inputs: true,
             root_certificates: Vec::new(),
             http_client: None,
         }
@@ -108,6 +110,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry_policy", &self.retry_policy)
             .field("batch_size", &self.batch_size)
             .field("unreachable_after", &self.unreachable_after)
+            .field("isolate_rejected_inputs", &self.isolate_rejected_inputs)
             .field("root_certificates", &self.root_certificates.len())
             .field("http_client", &self.http_client.as_ref().map(|_| "<given>"))
             .finish()
@@ -194,6 +197,16 @@ impl ClientBuilder {
     /// defaults to [`DEFAULT_UNREACHABLE_AFTER`].
     pub fn unreachable_after(mut self, after: Duration) -> Self {
         self.unreachable_after = after;
+        self
+    }
+
+    /// Whether a batch HubSpot rejects whole for the data of some inputs (a 400 listing invalid
+    /// property values, a 409 conflict on a unique value) is split until each bad input stands
+    /// alone, so that every good input is written; on by default. The extra requests are paced
+    /// like any other and counted in [`Summary::isolation_requests`](crate::Summary). Off, every
+    /// input of such a batch fails with HubSpot's reason.
+    pub fn isolate_rejected_inputs(mut self, isolate: bool) -> Self {
+        self.isolate_rejected_inputs = isolate;
         self
     }
 

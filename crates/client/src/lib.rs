@@ -67,6 +67,7 @@ mod error;
 mod exchange;
 mod inflight;
 mod input;
+mod isolate;
 mod outcome;
 mod pace;
 mod plan;

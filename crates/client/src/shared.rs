@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) trace_ids: TraceIds,
     pub(crate) batch_size: usize,
     pub(crate) unreachable_after: Duration,
+    /// Whether a batch HubSpot rejects whole for some inputs' data is split to write the rest.
+    pub(crate) isolate: bool,
 }
 
 impl Shared {
@@ -58,6 +60,7 @@ impl Shared {
             trace_ids: TraceIds::new(),
             batch_size: builder.batch_size,
             unreachable_after: builder.unreachable_after,
+            isolate: builder.isolate_rejected_inputs,
         }
     }
 }
