@@ -37,7 +37,8 @@ pub(crate) fn decide(error: &Error) -> Decision {
         Error::RateLimited { daily: false, .. }
         | Error::Server { .. }
         | Error::Timeout { .. }
-        | Error::Transport { .. } => Decision::Retry,
+        | Error::Transport { .. }
+        | Error::TokenUnavailable { .. } => Decision::Retry,
         Error::Validation { .. }
         | Error::Undecodable { .. }
         | Error::InvalidInput { .. }

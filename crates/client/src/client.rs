@@ -73,6 +73,15 @@ impl Client {
         self.shared.in_flight.target()
     }
 
+    /// How many access tokens the client got from HubSpot's token endpoint (OAuth credentials
+    /// only; 0 otherwise).
+    pub fn token_refreshes(&self) -> u64 {
+        match &self.shared.auth {
+            Some(crate::shared::Auth::OAuth(source)) => source.refreshes(),
+            _ => 0,
+        }
+    }
+
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.shared.retry

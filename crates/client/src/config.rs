@@ -5,13 +5,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
-
+use crate::auth::{AccessToken, OAuthCredentials, OAuthSource, StaticToken, TokenSource};
 use crate::client::Client;
 use crate::error::ConfigError;
 use crate::pace::RateBudget;
 use crate::retry::RetryPolicy;
-use crate::shared::Shared;
+use crate::shared::{Auth, Shared};
 
 /// HubSpot's API.
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
@@ -56,7 +55,7 @@ pub const DEFAULT_UNREACHABLE_AFTER: Duration = Duration::from_secs(120);
 /// ```
 #[derive(Clone)]
 pub struct ClientBuilder {
-    pub(crate) access_token: Option<String>,
+    pub(crate) credentials: Option<Credentials>,
     pub(crate) base_url: String,
     pub(crate) allow_insecure_http: bool,
     pub(crate) timeout: Duration,
@@ -75,7 +74,7 @@ pub struct ClientBuilder {
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
-            access_token: None,
+            credentials: None,
             base_url: DEFAULT_BASE_URL.to_string(),
             allow_insecure_http: false,
             timeout: DEFAULT_TIMEOUT,
@@ -96,10 +95,7 @@ impl Default for ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("credentials", &self.credentials)
             .field("base_url", &self.base_url)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("timeout", &self.timeout)
@@ -118,10 +114,24 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The private-app or OAuth access token, sent as `Authorization: Bearer …` and never
-    /// printed.
+    /// A private app's access token (or any token that never needs refreshing), sent as
+    /// `Authorization: Bearer …` and never printed. Replaces other credentials given before.
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
-        self.access_token = Some(token.into());
+        self.credentials = Some(Credentials::Static(AccessToken::new(token)));
+        self
+    }
+
+    /// An OAuth app's credentials: access tokens are refreshed ahead of expiry, once for every
+    /// request in flight and every clone, and an expired token's request is resent once with a
+    /// fresh one. Replaces other credentials given before.
+    pub fn oauth(mut self, credentials: OAuthCredentials) -> Self {
+        self.credentials = Some(Credentials::OAuth(credentials));
+        self
+    }
+
+    /// A source of access tokens of the caller's own. Replaces other credentials given before.
+    pub fn token_source(mut self, source: Arc<dyn TokenSource>) -> Self {
+        self.credentials = Some(Credentials::Source(source));
         self
     }
 
@@ -241,14 +251,28 @@ impl ClientBuilder {
                 range: format!("1..={MAX_IN_FLIGHT_LIMIT}"),
             });
         }
-        let auth = match (&self.access_token, &self.http_client) {
-            (Some(token), _) => Some(bearer(token)?),
-            (None, Some(_)) => None,
-            (None, None) => return Err(ConfigError::NoCredentials),
-        };
         let http = match self.http_client.clone() {
             Some(http) => http,
             None => self.http()?,
+        };
+        let auth: Option<Auth> = match &self.credentials {
+            Some(Credentials::Static(token)) => {
+                check_token(token)?;
+                Some(Auth::Source(Arc::new(StaticToken(token.clone()))))
+            }
+            Some(Credentials::OAuth(credentials)) => {
+                if credentials.client_id.trim().is_empty() {
+                    return Err(ConfigError::BadToken("source has an empty OAuth client id"));
+                }
+                let source = Arc::new(OAuthSource::new(
+                    credentials.clone(),
+                    crate::token::endpoint(http.clone(), &base_url),
+                ));
+                Some(Auth::OAuth(source))
+            }
+            Some(Credentials::Source(source)) => Some(Auth::Source(source.clone())),
+            None if self.http_client.is_some() => None,
+            None => return Err(ConfigError::NoCredentials),
         };
         Ok(Client::from_shared(Arc::new(Shared::new(
             &self, base_url, http, auth,
@@ -267,21 +291,36 @@ impl ClientBuilder {
     }
 }
 
-/// `Authorization: Bearer …`, marked sensitive so that it is never printed.
-fn bearer(token: &str) -> Result<HeaderValue, ConfigError> {
-    let token = token.trim();
-    if token.is_empty() {
+/// The credentials a client authenticates with.
+#[derive(Clone)]
+pub(crate) enum Credentials {
+    Static(AccessToken),
+    OAuth(OAuthCredentials),
+    Source(Arc<dyn TokenSource>),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Static(token) => write!(f, "Static({token:?})"),
+            Self::OAuth(credentials) => write!(f, "{credentials:?}"),
+            Self::Source(_) => f.write_str("TokenSource"),
+        }
+    }
+}
+
+/// A static token must be sendable in a header.
+fn check_token(token: &AccessToken) -> Result<(), ConfigError> {
+    let text = token.expose().trim();
+    if text.is_empty() {
         return Err(ConfigError::BadToken("is empty"));
     }
-    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+    if !text.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ConfigError::BadToken(
             "holds characters that cannot be sent in a header (only visible ASCII can)",
         ));
     }
-    let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| ConfigError::BadToken("holds characters that cannot be sent in a header"))?;
-    value.set_sensitive(true);
-    Ok(value)
+    Ok(())
 }
 
 fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, ConfigError> {

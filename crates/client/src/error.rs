@@ -163,6 +163,14 @@ pub enum Error {
         max: usize,
     },
 
+    /// No access token could be had for now: HubSpot's token endpoint failed or did not answer
+    /// in time (retried like any request).
+    #[error("no access token could be had for now: {message}; try again later")]
+    TokenUnavailable {
+        /// Why, without any secret.
+        message: String,
+    },
+
     /// Sending stopped before this request could go (daily limit, unreachable endpoint,
     /// refused token): see the reason.
     #[error("not sent: {0}")]
@@ -216,6 +224,7 @@ impl Error {
             Self::Transport { .. }
             | Self::InvalidInput { .. }
             | Self::BatchSize { .. }
+            | Self::TokenUnavailable { .. }
             | Self::NotSent(_) => None,
         }
     }
@@ -231,6 +240,7 @@ impl Error {
             Self::Transport { .. }
             | Self::InvalidInput { .. }
             | Self::BatchSize { .. }
+            | Self::TokenUnavailable { .. }
             | Self::NotSent(_) => None,
         }
     }
@@ -252,6 +262,7 @@ impl Error {
             Self::Timeout { .. } => ErrorCategory::Timeout,
             Self::Undecodable { .. } => ErrorCategory::UndecodableResponse,
             Self::InvalidInput { .. } | Self::BatchSize { .. } => ErrorCategory::InvalidInput,
+            Self::TokenUnavailable { .. } => ErrorCategory::TokenUnavailable,
             Self::NotSent(_) => ErrorCategory::NotSent,
         }
     }
@@ -319,6 +330,8 @@ pub enum ErrorCategory {
     Timeout,
     /// `UNDECODABLE_RESPONSE`: an answer this client cannot read.
     UndecodableResponse,
+    /// `TOKEN_UNAVAILABLE`: no access token could be had for now.
+    TokenUnavailable,
     /// `NOT_SENT`: sending had stopped.
     NotSent,
     /// `INTERNAL`: a failure inside this client (a bug); the input was not confirmed.
@@ -326,7 +339,7 @@ pub enum ErrorCategory {
 }
 
 impl ErrorCategory {
-    const OURS: [(Self, &'static str); 12] = [
+    const OURS: [(Self, &'static str); 13] = [
         (Self::InvalidInput, "INVALID_INPUT"),
         (Self::Unconfirmed, "UNCONFIRMED"),
         (Self::Unauthorized, "UNAUTHORIZED"),
@@ -337,6 +350,7 @@ impl ErrorCategory {
         (Self::Transport, "TRANSPORT"),
         (Self::Timeout, "TIMEOUT"),
         (Self::UndecodableResponse, "UNDECODABLE_RESPONSE"),
+        (Self::TokenUnavailable, "TOKEN_UNAVAILABLE"),
         (Self::NotSent, "NOT_SENT"),
         (Self::Internal, "INTERNAL"),
     ];

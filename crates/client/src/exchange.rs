@@ -5,6 +5,7 @@ use bytes::Bytes;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
+use crate::auth::{AccessToken, AuthError};
 use crate::classify::{
     Decision, correlation_header, decide, error_from_answer, error_from_transport, excerpt,
     is_unanswered,
@@ -66,6 +67,8 @@ pub(crate) async fn send(
 ) -> Result<Answer, Unanswered> {
     let mut ceilings = shared.retry.ceilings();
     let mut attempts = 0u32;
+    // An expired token's request is resent once with a fresh token, not retried.
+    let mut resent_for_expiry = false;
     loop {
         if let Some(message) = shared.pacer.daily_stop() {
             stop.set(NotAttempted::DailyLimitReached { message });
@@ -84,35 +87,65 @@ pub(crate) async fn send(
         if let Some(reason) = stop.reason() {
             return Err(Unanswered::Stopped(reason));
         }
+        let token = match token(shared).await {
+            Ok(token) => token,
+            Err(AuthError::Refused { message }) => {
+                return Err(Unanswered::Stopped(refused(stop, message)));
+            }
+            Err(AuthError::Unavailable { message }) => {
+                drop(slot);
+                let error = Error::TokenUnavailable { message };
+                match retry_wait(shared, stop, &mut ceilings, &error, None, attempts).await {
+                    Some(()) => continue,
+                    None => return Err(Unanswered::Failed(error)),
+                }
+            }
+        };
         tally.requests += 1;
         if attempts > 0 {
             tally.retries += 1;
         }
         attempts += 1;
         let sent = tokio::time::Instant::now();
-        let outcome = attempt(shared, body).await;
+        let outcome = attempt(shared, body, token.as_ref()).await;
         drop(slot);
-        let answered = match &outcome {
-            Ok(_) => true,
-            Err((error, _)) => !is_unanswered(error),
-        };
-        if answered {
-            shared
-                .in_flight
-                .observe(sent.elapsed(), shared.pacer.current());
-        }
-        let (error, asked) = match outcome {
+        let (mut error, asked) = match outcome {
             Ok(answer) => {
                 stop.answered();
+                shared
+                    .in_flight
+                    .observe(sent.elapsed(), shared.pacer.current());
                 return Ok(answer);
             }
             Err(failure) => failure,
         };
         if !is_unanswered(&error) {
             stop.answered();
+            shared
+                .in_flight
+                .observe(sent.elapsed(), shared.pacer.current());
         }
         if matches!(error, Error::RateLimited { .. }) {
             tally.rate_limited += 1;
+        }
+        if error.is_expired_token()
+            && !resent_for_expiry
+            && let (Some(auth), Some(expired)) = (&shared.auth, &token)
+            && auth.source().can_refresh()
+        {
+            match auth.source().refresh(expired).await {
+                Ok(_) => {
+                    resent_for_expiry = true;
+                    tracing::info!("the access token expired; resending with a fresh one");
+                    continue;
+                }
+                Err(AuthError::Refused { message }) => {
+                    return Err(Unanswered::Stopped(refused(stop, message)));
+                }
+                Err(AuthError::Unavailable { message }) => {
+                    error = Error::TokenUnavailable { message };
+                }
+            }
         }
         match decide(&error) {
             Decision::GiveUp => return Err(Unanswered::Failed(error)),
@@ -126,27 +159,58 @@ pub(crate) async fn send(
             });
             return Err(Unanswered::Failed(error));
         }
-        let Some(ceiling) = ceilings.next() else {
+        if retry_wait(shared, stop, &mut ceilings, &error, asked, attempts)
+            .await
+            .is_none()
+        {
             return Err(Unanswered::Failed(error));
-        };
-        let delay = next_delay(
-            shared.jitter.full(ceiling),
-            asked,
-            shared.retry.max_retry_after(),
-        );
-        tracing::warn!(
-            status = error.status(),
-            category = %error.category(),
-            correlation_id = error.correlation_id(),
-            attempt = attempts,
-            delay_ms = delay.as_millis() as u64,
-            "request failed; retrying"
-        );
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = stop.stopped() => {}
         }
     }
+}
+
+/// The access token to send, if the client sends one.
+async fn token(shared: &Shared) -> Result<Option<AccessToken>, AuthError> {
+    match &shared.auth {
+        Some(auth) => auth.source().token().await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// No access token can be had, for good: the run stops.
+fn refused(stop: &RunStop, message: String) -> NotAttempted {
+    stop.set(NotAttempted::AuthenticationFailed { message });
+    stop.reason().unwrap_or(NotAttempted::Cancelled)
+}
+
+/// Waits before the next attempt, if the retry policy allows one: the jittered backoff, or
+/// HubSpot's `Retry-After` (capped); a stop ends the wait early.
+async fn retry_wait(
+    shared: &Shared,
+    stop: &RunStop,
+    ceilings: &mut impl Iterator<Item = std::time::Duration>,
+    error: &Error,
+    asked: Option<std::time::Duration>,
+    attempts: u32,
+) -> Option<()> {
+    let ceiling = ceilings.next()?;
+    let delay = next_delay(
+        shared.jitter.full(ceiling),
+        asked,
+        shared.retry.max_retry_after(),
+    );
+    tracing::warn!(
+        status = error.status(),
+        category = %error.category(),
+        correlation_id = error.correlation_id(),
+        attempt = attempts,
+        delay_ms = delay.as_millis() as u64,
+        "request failed; retrying"
+    );
+    tokio::select! {
+        () = tokio::time::sleep(delay) => {}
+        () = stop.stopped() => {}
+    }
+    Some(())
 }
 
 /// Stops the run for a failure that every further request would meet too.
@@ -192,6 +256,7 @@ fn stop_for(shared: &Shared, stop: &RunStop, error: Error) -> Unanswered {
 async fn attempt(
     shared: &Shared,
     body: &Bytes,
+    token: Option<&AccessToken>,
 ) -> Result<Answer, (Error, Option<std::time::Duration>)> {
     let transport = |e| (error_from_transport(e), None);
     let mut request = ClientInfo::client(&shared.api)
@@ -201,8 +266,16 @@ async fn attempt(
         .body(body.clone())
         .build()
         .map_err(transport)?;
-    if let Some(auth) = &shared.auth {
-        request.headers_mut().insert(AUTHORIZATION, auth.clone());
+    if let Some(token) = token {
+        let header = token.header().map_err(|e| {
+            (
+                Error::TokenUnavailable {
+                    message: e.to_string(),
+                },
+                None,
+            )
+        })?;
+        request.headers_mut().insert(AUTHORIZATION, header);
     }
     // The generated client's hooks: the pre-hook cannot fail, the exec hook wraps the request
     // in its tracing span.

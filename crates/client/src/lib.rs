@@ -57,6 +57,7 @@
 
 #![warn(missing_docs)]
 
+mod auth;
 mod batch;
 mod classify;
 mod client;
@@ -75,7 +76,11 @@ mod retry;
 mod shared;
 mod stop;
 mod tag;
+mod token;
 
+pub use auth::{
+    AccessToken, AuthError, OAuthCredentials, RefreshTokenCallback, TokenFuture, TokenSource,
+};
 pub use client::Client;
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
@@ -115,3 +120,6 @@ pub mod bench_support {
         crate::batch::outcomes_of(inputs, 200, None, answer)
     }
 }
+
+/// Secret strings, as [`OAuthCredentials::on_refresh_token`] hands them out.
+pub use secrecy::{ExposeSecret, SecretString};

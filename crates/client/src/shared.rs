@@ -3,12 +3,30 @@
 
 use std::time::Duration;
 
+use crate::auth::{OAuthSource, TokenSource};
 use crate::config::ClientBuilder;
 use crate::inflight::{InFlight, Mode};
 use crate::pace::Pacer;
 use crate::retry::{Jitter, RetryPolicy};
 use crate::tag::TraceIds;
-use reqwest::header::HeaderValue;
+use std::sync::Arc;
+
+/// Where a client's access tokens come from.
+pub(crate) enum Auth {
+    /// A static token, or the caller's own source.
+    Source(Arc<dyn TokenSource>),
+    /// An OAuth app's credentials, refreshed by the client.
+    OAuth(Arc<OAuthSource>),
+}
+
+impl Auth {
+    pub(crate) fn source(&self) -> &dyn TokenSource {
+        match self {
+            Self::Source(source) => source.as_ref(),
+            Self::OAuth(source) => source.as_ref(),
+        }
+    }
+}
 
 /// The state behind a [`Client`](crate::Client), shared by its clones and by every run.
 pub(crate) struct Shared {
@@ -17,9 +35,8 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     /// The batch upsert's full URL.
     pub(crate) upsert_url: String,
-    /// `Authorization: Bearer …`, marked sensitive; `None` when the caller's HTTP client sends
-    /// it.
-    pub(crate) auth: Option<HeaderValue>,
+    /// Where access tokens come from; `None` when the caller's HTTP client sends them.
+    pub(crate) auth: Option<Auth>,
     pub(crate) pacer: Pacer,
     pub(crate) in_flight: InFlight,
     pub(crate) retry: RetryPolicy,
@@ -36,7 +53,7 @@ impl Shared {
         builder: &ClientBuilder,
         base_url: String,
         http: reqwest::Client,
-        auth: Option<HeaderValue>,
+        auth: Option<Auth>,
     ) -> Self {
         let upsert_url = format!("{base_url}{}", hubspot_projects_api::paths::BATCH_UPSERT);
         Self {
