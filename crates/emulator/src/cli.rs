@@ -54,7 +54,7 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "DURATION[..DURATION]", default_value = "0", value_parser = parse_latency)]
     pub latency: Latency,
 
-    /// A property added to the schema: NAME[:TYPE][:unique][:options=a|b|c], TYPE one of
+    /// A property added to the schema: `NAME[:TYPE][:unique][:options=a|b|c]`, TYPE one of
     /// string (the default), number, bool, date, datetime, enumeration. Repeatable; one named
     /// like a built-in property replaces it.
     #[arg(long = "property", value_name = "NAME[:TYPE][:unique][:options=a|b]", value_parser = parse_property)]

@@ -81,7 +81,7 @@ impl fmt::Display for Millis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.subsec_nanos() == 0 {
             write!(f, "{}s", self.0.as_secs())
-        } else if self.0.subsec_nanos() % 1_000_000 == 0 {
+        } else if self.0.subsec_nanos().is_multiple_of(1_000_000) {
             write!(f, "{}ms", self.0.as_millis())
         } else {
             write!(f, "{}us", self.0.as_micros())

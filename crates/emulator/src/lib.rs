@@ -28,7 +28,7 @@
 //! # }
 //! ```
 //!
-//! The command-line face ([`EmulatorArgs`], [`serve`], and the `hubspot-projects-emulator`
+//! The command-line face (`EmulatorArgs`, `serve`, and the `hubspot-projects-emulator`
 //! binary) needs the `cli` feature.
 //!
 //! # Routes

@@ -98,12 +98,12 @@ impl PropertyDef {
                 "property name {name:?} is not valid: use letters, digits, '_' and '-'"
             )));
         }
-        if let PropertyType::Enumeration(options) = &self.property_type {
-            if options.is_empty() || options.iter().any(String::is_empty) {
-                return Err(ConfigError(format!(
-                    "property {name}: an enumeration needs options=a|b|c, none of them empty"
-                )));
-            }
+        if let PropertyType::Enumeration(options) = &self.property_type
+            && (options.is_empty() || options.iter().any(String::is_empty))
+        {
+            return Err(ConfigError(format!(
+                "property {name}: an enumeration needs options=a|b|c, none of them empty"
+            )));
         }
         if self.unique
             && !matches!(
