@@ -27,8 +27,8 @@ pub struct EmulatorArgs {
     #[arg(long = "token", value_name = "TOKEN[:SCOPES]", value_parser = parse_token)]
     pub tokens: Vec<TokenGrant>,
 
-    /// An OAuth app whose refresh token the token endpoint (/oauth/v1/token, /oauth/v3/token,
-    /// /oauth/2026-03/token) exchanges for access tokens with every scope. Repeatable.
+    /// An OAuth app whose refresh token the token endpoint (POST /oauth/v1/token, or v3,
+    /// 2026-03, 2026-09) exchanges for access tokens with every scope. Repeatable.
     #[arg(long = "oauth-client", value_name = "ID:SECRET:REFRESH_TOKEN", value_parser = OAuthClientParser)]
     pub oauth_clients: Vec<OAuthClient>,
 
