@@ -28,9 +28,10 @@ impl UpsertPath {
 /// use. The date-versioned generic path, `/crm/objects/<date>/{objectType}/…`, spells the
 /// same as the per-object one.
 pub const UPSERT_PATHS: [UpsertPath; 4] = [
+    // The contract's own path, first.
     UpsertPath {
         version: "v3",
-        path: "/crm/objects/v3/projects/batch/upsert",
+        path: hubspot_projects_api::paths::BATCH_UPSERT,
     },
     UpsertPath {
         version: "2026-03",
