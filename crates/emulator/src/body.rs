@@ -96,3 +96,50 @@ pub(crate) fn failure_response(failure: BodyFailure, limit: usize, correlation: 
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with_type(value: Option<&'static str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = value {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn json_and_its_kin_pass_and_the_rest_is_a_415() {
+        let id = Uuid::nil();
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=UTF-8",
+            "application/vnd.hubspot+json",
+        ] {
+            assert!(require_json(&with_type(Some(ok)), id).is_ok(), "{ok}");
+        }
+        for refused in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("json"),
+            None,
+        ] {
+            let response = require_json(&with_type(refused), id).unwrap_err();
+            assert_eq!(
+                response.status(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{refused:?}"
+            );
+        }
+        assert!(
+            require_form(
+                &with_type(Some("application/x-www-form-urlencoded; charset=utf-8")),
+                id
+            )
+            .is_ok()
+        );
+        assert!(require_form(&with_type(Some("application/json")), id).is_err());
+    }
+}

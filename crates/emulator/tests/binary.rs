@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{UPSERT, batch, client, input};
+use common::{Answer, UPSERT, batch, check_contract, check_oauth_contract, client, input};
 use hubspot_projects_emulator::{TOKEN_PATHS, UPSERT_PATHS, api_versions};
 use serde_json::{Value, json};
 
@@ -48,6 +48,16 @@ fn spawn(args: &[&str]) -> Running {
     Running { child, base_url }
 }
 
+/// An answer read whole.
+async fn answer(response: reqwest::Response) -> Answer {
+    Answer {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap(),
+    }
+}
+
+/// Upserts `inputs` at `path`; the answer is checked against the contract.
 async fn upsert(running: &Running, path: &str, inputs: Vec<Value>) -> (u16, Value) {
     let response = client()
         .post(format!("{}{path}", running.base_url))
@@ -56,7 +66,9 @@ async fn upsert(running: &Running, path: &str, inputs: Vec<Value>) -> (u16, Valu
         .send()
         .await
         .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    let answer = answer(response).await;
+    check_contract(&answer);
+    (answer.status.as_u16(), answer.json())
 }
 
 #[test]
@@ -228,15 +240,18 @@ async fn binary_oauth_clients_rotation_and_expiry() {
             .json(&batch(vec![input("A", None, json!({}))]))
             .send()
     };
-    assert_eq!(call().await.unwrap().status(), 200);
+    let written = answer(call().await.unwrap()).await;
+    check_contract(&written);
+    assert_eq!(written.status, 200);
     // The token's lifetime is what is tested: wait it out.
     tokio::time::sleep(
         (issued + Duration::from_millis(1100)).saturating_duration_since(Instant::now()),
     )
     .await;
-    let expired = call().await.unwrap();
-    assert_eq!(expired.status(), 401);
-    let body: Value = expired.json().await.unwrap();
+    let expired = answer(call().await.unwrap()).await;
+    check_contract(&expired);
+    assert_eq!(expired.status, 401);
+    let body = expired.json();
     assert_eq!(body["category"], "EXPIRED_AUTHENTICATION");
     let counters: Value = client()
         .get(format!("{}/_emulator/oauth", running.base_url))

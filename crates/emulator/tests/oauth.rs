@@ -190,13 +190,19 @@ async fn refused_refreshes_answer_hubspots_400s() {
     assert_eq!(emulator.oauth_counters().refreshes, 0);
 
     // The token endpoint takes a form, as HubSpot's does.
-    let answer = client()
+    let response = client()
         .post(format!("{}{}", emulator.base_url(), TOKEN_PATHS[0]))
         .json(&json!({"grant_type": "refresh_token"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(answer.status(), 415);
+    let answer = Answer {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap(),
+    };
+    check_oauth_contract(&answer);
+    assert_eq!(answer.status, 415);
 }
 
 #[tokio::test]
