@@ -217,10 +217,9 @@ async fn binary_oauth_clients_rotation_and_expiry() {
                 .send()
                 .await
                 .unwrap();
-            (
-                response.status().as_u16(),
-                response.json::<Value>().await.unwrap(),
-            )
+            let answer = answer(response).await;
+            check_oauth_contract(&answer);
+            (answer.status.as_u16(), answer.json())
         }
     };
     let (status, first) = refresh("refresh-0".into()).await;
