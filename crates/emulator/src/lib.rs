@@ -1,10 +1,12 @@
 //! A stateful local emulator of HubSpot's CRM projects batch upsert
 //! (`POST /crm/objects/v3/projects/batch/upsert`), faithful enough to test an integration end
-//! to end without a HubSpot account.
+//! to end without a HubSpot account, and unfriendly where HubSpot is.
 //!
-//! It keeps records in memory and upserts them by a unique property, answers with HubSpot's
-//! shapes (200, 207 with per-input errors, 400, 401, 403, 413, HubSpot's 429 bodies), counts
-//! requests against per-token rolling and daily budgets, and injects faults (500, HTML 502,
+//! It keeps records in memory and upserts them by a unique property, checks values against
+//! typed properties, answers with HubSpot's shapes (200, 207 with per-input errors, the whole
+//! batch's 400 and 409, 401 with an expired OAuth token, 403, 408, 413, 415, HubSpot's 429
+//! bodies), takes HubSpot's time to answer, counts requests against rolling and daily budgets,
+//! serves OAuth's refresh grant with expiring access tokens, and injects faults (500, HTML 502,
 //! 503, 429, dropped connections, latency) drawn from a seeded generator.
 //!
 //! Bodies whose shape the contract (`openapi/projects.json`) defines are serialized through the
@@ -13,7 +15,11 @@
 //! ```no_run
 //! use hubspot_projects_emulator::{Emulator, EmulatorConfig};
 //! # async fn run() -> std::io::Result<()> {
-//! let emulator = Emulator::start(EmulatorConfig::default()).await?;
+//! let emulator = Emulator::start(EmulatorConfig {
+//!     latency: "300ms..1500ms".parse().unwrap(),
+//!     ..EmulatorConfig::default()
+//! })
+//! .await?;
 //! println!("HubSpot at {}", emulator.base_url());
 //! // ... point a client at it, then check the end state:
 //! assert_eq!(emulator.records().len(), emulator.record_count());
@@ -22,55 +28,110 @@
 //! # }
 //! ```
 //!
+//! The command-line face (`EmulatorArgs`, `serve`, and the `hubspot-projects-emulator`
+//! binary) needs the `cli` feature.
+//!
 //! # Routes
 //!
-//! - `POST` the batch upsert at each of [`UPSERT_PATHS`].
-//! - `GET /crm/objects/v3/projects/{id}` (also under `2026-03` and `/crm/v3/objects/projects`),
-//!   with optional `idProperty` and `properties=a,b`, reads a record back.
+//! - `POST` the batch upsert at each of [`UPSERT_PATHS`] whose version is served (all by
+//!   default; see [`EmulatorConfig::api_versions`]), and `GET` one record back at the same
+//!   version's [`UpsertPath::read_path`], with optional `idProperty` and `properties=a,b`.
+//! - `POST` the OAuth token endpoint at each of [`TOKEN_PATHS`] (form-encoded
+//!   `grant_type=refresh_token&client_id=…&client_secret=…&refresh_token=…`).
 //! - `GET /_emulator/health` answers `{"status":"ok"}`.
 //! - `GET /_emulator/records` lists every record as NDJSON: `id`, `properties`, `createdAt`,
 //!   `updatedAt`.
+//! - `GET /_emulator/oauth` answers the [`OAuthCounters`] as JSON: `refreshes`,
+//!   `refusedRefreshes`, `accessTokensIssued`, `refreshTokensRotated`,
+//!   `expiredTokenRejections`, `refreshTokensRevoked`.
+//! - `POST /_emulator/oauth/revoke` with `{"refreshToken": "…"}` revokes that refresh token
+//!   (access tokens issued from it live on, as in HubSpot), with `{"clientId": "…"}`
+//!   uninstalls the app (its refresh and access tokens all stop working); answers
+//!   `{"revoked": N}`.
 //!
-//! The `/_emulator/` routes need no token and are not counted, limited or faulted.
+//! The `/_emulator/` routes and the token endpoint need no bearer token and are not counted,
+//! limited, delayed or faulted.
 //!
 //! # Semantics, and the emulator's assumptions
 //!
-//! - The schema holds `hs_name`, `hs_description`, `hs_pipeline`, `hs_pipeline_stage`,
-//!   `hs_target_due_date`, `hubspot_owner_id`, the unique custom `project_code`, the read-only
-//!   `hs_object_id`, `hs_createdate` and `hs_lastmodifieddate`, and any configured
-//!   [`PropertyDef`].
+//! - The schema holds HubSpot's built-in properties, typed as HubSpot types them:
+//!   `hs_name`, `hs_description`, `hs_pipeline` (strings), `hs_pipeline_stage` (an
+//!   enumeration of [`DEFAULT_PIPELINE_STAGES`]), `hs_target_due_date` (a date),
+//!   `hubspot_owner_id` (a number); the unique custom string `project_code`; the read-only
+//!   `hs_object_id`, `hs_createdate` and `hs_lastmodifieddate`; and any configured
+//!   [`PropertyDef`], which may redefine a default one.
+//! - Values are checked against their property's [`PropertyType`]; the empty string is always
+//!   valid and clears the property, as HubSpot does.
 //! - An input with a unique `idProperty` creates the record (`new: true`, a fresh numeric id,
 //!   `createdAt == updatedAt`) or updates it (`new: false`, `updatedAt` moves on, properties the
 //!   input does not name are kept).
-//! - **Assumption:** HubSpot does not document an input without `idProperty`. The emulator
-//!   takes its `id` as the record id: the record is updated when it exists, and otherwise that
-//!   input fails (`OBJECT_NOT_FOUND`) in a 207.
-//! - A property set to the empty string is cleared, as HubSpot does.
-//! - A whole batch is refused with a 400 `VALIDATION_ERROR` when an `idProperty` is unknown or
-//!   not unique (`hs_object_id` included), when two inputs name the same record, when it holds
-//!   more than 100 inputs, or when its JSON is malformed or mistyped. Bodies over
-//!   [`MAX_BODY_BYTES`] get a 413.
-//! - An input that names an unknown or read-only property, or takes another record's unique
-//!   value, fails on its own in a 207; the others are written. Its `StandardError` has
-//!   `status: "error"`, the input's `id`, and a `context` of `id`, `objectWriteTraceId` (when
-//!   the input had one) and `propertyName`.
+//! - **Record identity.** An input without `idProperty` names a record by its record id
+//!   (HubSpot does not document this case): the record is updated when it exists, and otherwise
+//!   that input fails on its own (`OBJECT_NOT_FOUND`, in a 207, in both batch error modes).
+//!   `idProperty: "hs_object_id"` is refused like any property without unique values: the
+//!   whole batch gets a 400 `VALIDATION_ERROR` "Unable to perform update/upsert by non-unique
+//!   … hs_object_id", as HubSpot answers. Two inputs that name one record, by the same key or
+//!   by a record id and a unique value that lead to it, reject the whole batch with a 400
+//!   (`Duplicate IDs found in batch input`, the ids in `context.ids`), nothing written.
+//! - A whole batch is also refused with a 400 `VALIDATION_ERROR` when an `idProperty` is
+//!   unknown or not unique, when it holds more than 100 inputs, or when its JSON is malformed
+//!   or mistyped; with a 413 when its body is over [`MAX_BODY_BYTES`]; with a 415 when its
+//!   `Content-Type` is not JSON; with a 408 (and the connection closed) when its body does not
+//!   arrive within [`EmulatorConfig::body_timeout`].
+//! - Bad input data is answered as [`BatchErrors`] says. With [`BatchErrors::Whole`] (the
+//!   default, HubSpot's observed behaviour) an unknown or read-only property, an invalid
+//!   value or an empty id makes the whole batch a 400 `VALIDATION_ERROR` whose message is
+//!   `Property values were not valid: [...]`, one entry per bad property of the first bad
+//!   input (`isValid`, `message`, `error`, `name`, `localizedErrorMessage`, `propertyValue`),
+//!   with `errors[]` (`code`, `message`, `context.propertyName`) and `context.propertyName`; a
+//!   unique value that another record holds makes it a 409 `CONFLICT` naming the property and
+//!   the value (`context.propertyName`, `context.propertyValue`). Nothing of such a batch is
+//!   written. With [`BatchErrors::PerInput`] each bad input fails on its own in a 207: its
+//!   `StandardError` has `status: "error"`, the input's `id`, the same embedded report in its
+//!   message, and a `context` of `id`, `objectWriteTraceId` (when the input had one) and
+//!   `propertyName`; the others are written.
 //! - Each batch is applied under one lock, so concurrent batches upserting one unique value end
 //!   with one record.
-//! - Budgets are counted per token and only for admitted requests: a 429 does not consume
-//!   budget (see [`EmulatorConfig::rate_limit`]). The rate-limit headers are sent on every API
-//!   answer when a budget is configured, and left out otherwise.
-//! - The order of the gate is: token (401/403), budgets (429), faults, then the request itself.
-//!   A faulted request was counted against the budget, as it reached the server; only the
-//!   latency fault goes on to write records.
+//! - Budgets are counted per static token, and per app for OAuth access tokens, and only for
+//!   admitted requests: a 429 does not consume budget (see [`EmulatorConfig::rate_limit`]).
+//!   The rate-limit headers are sent on every API answer when a budget is configured, and
+//!   left out otherwise.
+//! - The order of the gate is: token (401/403), budgets (429), faults, then the request itself;
+//!   the answer leaves after the configured [`Latency`] (counted from the request's arrival),
+//!   whatever it is. A faulted request was counted against the budget, as it reached the
+//!   server; only the latency fault goes on to write records.
+//! - An expired OAuth access token gets HubSpot's 401: category `EXPIRED_AUTHENTICATION`,
+//!   `status: "error"`, the message `The OAuth token used to make this call expired N
+//!   second(s) ago.` (or minute(s), hour(s), day(s): the largest whole unit), and the time of
+//!   expiry in `context["expire time"]`.
+//! - Secrets (static tokens, client secrets, refresh and access tokens) are never logged nor
+//!   shown in `Debug` output.
 
 #![warn(missing_docs)]
 
+mod admin;
+mod answers;
+mod api;
+mod body;
+#[cfg(feature = "cli")]
 mod cli;
 mod config;
+mod error_shapes;
 mod faults;
+mod headers;
+mod latency;
 mod limits;
+mod oauth;
+mod paths;
+mod props;
+mod schema;
 mod server;
+mod state;
 mod store;
+mod time;
+mod token_endpoint;
+mod unique;
+mod values;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -82,12 +143,17 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use api::MAX_BODY_BYTES;
+#[cfg(feature = "cli")]
 pub use cli::{EmulatorArgs, serve};
 pub use config::{
-    ConfigError, EmulatorConfig, Faults, PropertyDef, READ_SCOPE, RateBudget, TokenGrant,
-    WRITE_SCOPE,
+    BatchErrors, ConfigError, DEFAULT_BODY_TIMEOUT, DEFAULT_TOKEN_TTL, EmulatorConfig, Faults,
+    READ_SCOPE, RateBudget, TokenGrant, WRITE_SCOPE,
 };
-pub use server::{MAX_BODY_BYTES, UPSERT_PATHS};
+pub use latency::Latency;
+pub use oauth::{OAuthClient, OAuthCounters};
+pub use paths::{TOKEN_PATHS, UPSERT_PATHS, UpsertPath, api_versions};
+pub use schema::{DEFAULT_PIPELINE_STAGES, PropertyDef, PropertyType};
 
 /// Starts emulators.
 #[derive(Debug)]
@@ -97,16 +163,16 @@ impl Emulator {
     /// Binds `127.0.0.1:config.port` and serves in the background until the handle is shut
     /// down or dropped.
     ///
-    /// Fails when the port cannot be bound or a fault probability is outside `0..=1`.
+    /// Fails when the configuration does not pass [`EmulatorConfig::validate`] (for example
+    /// fault probabilities that add up to more than 1), or the port cannot be bound.
     pub async fn start(config: EmulatorConfig) -> io::Result<EmulatorHandle> {
         config
-            .faults
             .validate()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(server::AppState::new(&config));
-        let router = server::router(state.clone());
+        let state = Arc::new(state::AppState::new(&config));
+        let router = server::router(state.clone(), &config);
         let (shutdown, receiver) = watch::channel(false);
         let task = tokio::spawn(server::run(listener, router, receiver));
         Ok(EmulatorHandle {
@@ -122,7 +188,7 @@ impl Emulator {
 #[derive(Debug)]
 pub struct EmulatorHandle {
     addr: SocketAddr,
-    state: Arc<server::AppState>,
+    state: Arc<state::AppState>,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -158,9 +224,27 @@ impl EmulatorHandle {
     }
 
     /// The number of requests received on the HubSpot routes, whatever their answer (refused,
-    /// faulted and dropped ones included; `/_emulator/` routes excluded).
+    /// faulted and dropped ones included; `/_emulator/` routes and the OAuth token endpoint
+    /// excluded).
     pub fn request_count(&self) -> u64 {
         self.state.request_count()
+    }
+
+    /// What the OAuth token endpoint and the API's token checks have counted so far.
+    pub fn oauth_counters(&self) -> OAuthCounters {
+        self.state.oauth().counters()
+    }
+
+    /// Revokes one refresh token; access tokens issued from it live on, as in HubSpot.
+    /// Returns whether the token was live.
+    pub fn revoke_refresh_token(&self, refresh_token: &str) -> bool {
+        self.state.oauth().revoke_refresh_token(refresh_token) > 0
+    }
+
+    /// Uninstalls an OAuth app: its refresh tokens and access tokens all stop working.
+    /// Returns the number of refresh tokens revoked.
+    pub fn revoke_oauth_client(&self, client_id: &str) -> u64 {
+        self.state.oauth().revoke_client(client_id)
     }
 
     /// Stops accepting connections, lets open ones finish (at most 5 s), and waits for the

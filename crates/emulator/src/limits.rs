@@ -1,4 +1,5 @@
-//! Per-token request budgets: a rolling window and a daily count.
+//! Request budgets per caller (a static token, or an OAuth app): a rolling window and a daily
+//! count.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -40,16 +41,25 @@ struct TokenUsage {
     day_count: u64,
 }
 
-/// The budgets of every token.
+/// The budgets of every caller: a static token, or an OAuth app.
 ///
 /// Only admitted requests are counted: a request refused with a 429 does not consume budget,
 /// so that a client retrying after a 429 is never held back longer than by HubSpot (whose
 /// documentation does not say that refused calls count).
-#[derive(Debug)]
 pub(crate) struct Limiter {
     rolling: Option<Window>,
     daily: Option<u64>,
     usage: Mutex<HashMap<String, TokenUsage>>,
+}
+
+// The budgets are keyed by tokens, which must not show in `Debug` output.
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("rolling", &self.rolling)
+            .field("daily", &self.daily)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Limiter {
@@ -81,8 +91,8 @@ impl Limiter {
         }
     }
 
-    /// Counts a request of `token` if its budgets allow it.
-    pub(crate) fn admit(&self, token: &str) -> (Budget, Result<(), Policy>) {
+    /// Counts a request against the budgets of `key` (a token, or an app) if they allow it.
+    pub(crate) fn admit(&self, key: &str) -> (Budget, Result<(), Policy>) {
         if !self.enabled() {
             return (Budget::default(), Ok(()));
         }
@@ -92,9 +102,9 @@ impl Limiter {
             .usage
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = match usage.get_mut(token) {
+        let entry = match usage.get_mut(key) {
             Some(entry) => entry,
-            None => usage.entry(token.to_string()).or_default(),
+            None => usage.entry(key.to_string()).or_default(),
         };
         if entry.day != Some(today) {
             entry.day = Some(today);

@@ -1,321 +1,23 @@
-//! The property schema, the records and the upsert semantics, independent of HTTP.
+//! The records and the upsert semantics: which record an input names, what a batch writes,
+//! and when a batch is refused, independent of HTTP.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use hubspot_projects_api::types::{
     SimplePublicObjectBatchInputUpsert, SimplePublicUpsertObject, StandardError,
 };
 
-use crate::config::PropertyDef;
+use crate::config::BatchErrors;
+use crate::error_shapes::{self, PropertyProblem, Rejection};
+use crate::props::{PropId, Props};
+use crate::schema::{Access, Schema};
+use crate::time::{from_millis, hubspot_time};
+use crate::unique::{UniqueIndex, value_hash};
+use crate::values::check_value;
 
 /// The most inputs a batch may hold.
 pub(crate) const MAX_BATCH_INPUTS: usize = 100;
-
-/// Properties HubSpot maintains itself: readable, never writable.
-const SYSTEM_PROPERTIES: [&str; 3] = ["hs_object_id", "hs_createdate", "hs_lastmodifieddate"];
-
-/// HubSpot's built-in project properties held by default, none of them unique.
-const BUILT_IN_PROPERTIES: [&str; 6] = [
-    "hs_name",
-    "hs_description",
-    "hs_pipeline",
-    "hs_pipeline_stage",
-    "hs_target_due_date",
-    "hubspot_owner_id",
-];
-
-/// The custom unique property every default schema holds.
-pub(crate) const DEFAULT_UNIQUE_PROPERTY: &str = "project_code";
-
-/// FNV-1a: the maps here hold short keys and are hit a dozen times per input, where SipHash
-/// costs more than the rest of the lookup. A local emulator need not resist hash flooding.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        // FNV's low bits mix poorly; finish with murmur3's avalanche, as hashbrown picks
-        // buckets from them.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 ^= u64::from(*byte);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-/// A hash map keyed with [`Fnv`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-type FastSet<K> = HashSet<K, BuildHasherDefault<Fnv>>;
-
-/// A hasher for keys that already are well-mixed 64-bit hashes: it passes them through.
-#[derive(Clone, Copy, Debug, Default)]
-struct PreHashed(u64);
-
-impl Hasher for PreHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A hash map keyed by hashes already computed.
-type HashKeyedMap<V> = HashMap<u64, V, BuildHasherDefault<PreHashed>>;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PropKind {
-    Plain,
-    Unique,
-    ReadOnly,
-}
-
-/// A property's number in the schema: the index of its name.
-type PropId = usize;
-
-/// The known properties of projects, each numbered so that records store small ids rather than
-/// names.
-#[derive(Clone, Debug)]
-pub(crate) struct Schema {
-    ids: FastMap<String, PropId>,
-    /// By id: the name and kind.
-    props: Vec<(Box<str>, PropKind)>,
-}
-
-impl Schema {
-    pub(crate) fn new(extra: &[PropertyDef]) -> Self {
-        let mut schema = Self {
-            ids: FastMap::default(),
-            props: Vec::new(),
-        };
-        for name in SYSTEM_PROPERTIES {
-            schema.define(name, PropKind::ReadOnly);
-        }
-        for name in BUILT_IN_PROPERTIES {
-            schema.define(name, PropKind::Plain);
-        }
-        schema.define(DEFAULT_UNIQUE_PROPERTY, PropKind::Unique);
-        for def in extra {
-            let kind = if def.unique {
-                PropKind::Unique
-            } else {
-                PropKind::Plain
-            };
-            schema.define(&def.name, kind);
-        }
-        schema
-    }
-
-    /// Adds a property, or gives a known one a new kind: the last definition wins.
-    fn define(&mut self, name: &str, kind: PropKind) {
-        if let Some(&id) = self.ids.get(name)
-            && let Some(prop) = self.props.get_mut(id)
-        {
-            prop.1 = kind;
-            return;
-        }
-        self.ids.insert(name.to_string(), self.props.len());
-        self.props.push((name.into(), kind));
-    }
-
-    /// The id and kind of a known property.
-    fn lookup(&self, name: &str) -> Option<(PropId, PropKind)> {
-        let id = *self.ids.get(name)?;
-        Some((id, self.props.get(id)?.1))
-    }
-
-    fn kind(&self, name: &str) -> Option<PropKind> {
-        self.lookup(name).map(|(_, kind)| kind)
-    }
-
-    /// The name of a property id.
-    fn name(&self, id: PropId) -> &str {
-        self.props.get(id).map_or("", |prop| &prop.0)
-    }
-
-    /// Whether `name` is a known property.
-    pub(crate) fn knows(&self, name: &str) -> bool {
-        self.ids.contains_key(name)
-    }
-
-    /// Checks an upsert's `idProperty`, with HubSpot's wording when it cannot be used.
-    fn check_id_property(&self, name: &str) -> Result<(), Rejection> {
-        self.require_unique(
-            name,
-            "Unable to perform update/upsert by non-unique project property",
-            "Unable to perform update/upsert by non-unique or non-existent project property",
-        )
-    }
-
-    /// Accepts a unique property; refuses others with `non_unique` or `unknown`, followed by
-    /// the property's name, naming it in the context as `idProperty`.
-    fn require_unique(&self, name: &str, non_unique: &str, unknown: &str) -> Result<(), Rejection> {
-        let wording = match self.kind(name) {
-            Some(PropKind::Unique) => return Ok(()),
-            Some(_) => non_unique,
-            None => unknown,
-        };
-        Err(Rejection::validation(
-            format!("{wording} {name}"),
-            [("idProperty", vec![name.to_string()])],
-        ))
-    }
-}
-
-/// A whole request refused with a 4xx `Error` body.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Rejection {
-    pub status: u16,
-    pub category: &'static str,
-    pub message: String,
-    pub context: BTreeMap<String, Vec<String>>,
-}
-
-impl Rejection {
-    pub(crate) fn validation<const N: usize>(
-        message: String,
-        context: [(&str, Vec<String>); N],
-    ) -> Self {
-        Self {
-            status: 400,
-            category: "VALIDATION_ERROR",
-            message,
-            context: context
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        }
-    }
-}
-
-/// Appends `n` as LEB128: seven bits a byte, low bits first.
-fn put_varint(out: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        out.push((n & 0x7f) as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-/// Reads a LEB128 number at `*pos` and moves past it.
-fn get_varint(bytes: &[u8], pos: &mut usize) -> Option<usize> {
-    let mut n = 0usize;
-    let mut shift = 0u32;
-    loop {
-        let byte = *bytes.get(*pos)?;
-        *pos += 1;
-        n |= usize::from(byte & 0x7f).checked_shl(shift)?;
-        if byte < 0x80 {
-            return Some(n);
-        }
-        shift += 7;
-    }
-}
-
-/// A record's property values in one allocation: for each property, in id order, its id and
-/// the value's length (both LEB128), then the value's bytes. Empty values are never held.
-#[derive(Clone, Debug, Default)]
-struct Props(Box<[u8]>);
-
-impl Props {
-    fn iter(&self) -> PropsIter<'_> {
-        PropsIter {
-            bytes: &self.0,
-            pos: 0,
-        }
-    }
-
-    fn get(&self, id: PropId) -> Option<&str> {
-        self.iter()
-            .take_while(|(held, _)| *held <= id)
-            .find(|(held, _)| *held == id)
-            .map(|(_, value)| value)
-    }
-
-    /// These values with `changes` (sorted by id, each id at most once) applied: a value
-    /// replaces the held one, and an empty value clears it.
-    fn with_changes(&self, changes: &[(PropId, &str)]) -> Self {
-        fn push(out: &mut Vec<u8>, id: PropId, value: &str) {
-            if !value.is_empty() {
-                put_varint(out, id);
-                put_varint(out, value.len());
-                out.extend_from_slice(value.as_bytes());
-            }
-        }
-        let added: usize = changes.iter().map(|(_, value)| value.len() + 4).sum();
-        let mut out = Vec::with_capacity(self.0.len() + added);
-        let mut held = self.iter().peekable();
-        let mut changes = changes.iter().peekable();
-        loop {
-            match (held.peek().copied(), changes.peek().copied()) {
-                (None, None) => break,
-                (Some((id, value)), None) => {
-                    push(&mut out, id, value);
-                    held.next();
-                }
-                (Some((id, value)), Some(&(changed, _))) if id < changed => {
-                    push(&mut out, id, value);
-                    held.next();
-                }
-                (held_next, Some(&(changed, value))) => {
-                    push(&mut out, changed, value);
-                    changes.next();
-                    if held_next.is_some_and(|(id, _)| id == changed) {
-                        held.next();
-                    }
-                }
-            }
-        }
-        Self(out.into_boxed_slice())
-    }
-}
-
-/// The `(id, value)` pairs of [`Props`], in id order.
-struct PropsIter<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Iterator for PropsIter<'a> {
-    type Item = (PropId, &'a str);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.pos >= self.bytes.len() {
-            return None;
-        }
-        let id = get_varint(self.bytes, &mut self.pos)?;
-        let len = get_varint(self.bytes, &mut self.pos)?;
-        let end = self.pos.checked_add(len)?;
-        let value = std::str::from_utf8(self.bytes.get(self.pos..end)?).ok()?;
-        self.pos = end;
-        Some((id, value))
-    }
-}
 
 /// One stored project; its id is its place in the store.
 #[derive(Clone, Debug)]
@@ -415,60 +117,11 @@ impl RecordRef<'_> {
             "hs_createdate" => Some(hubspot_time(self.created_at())),
             "hs_lastmodifieddate" => Some(hubspot_time(self.updated_at())),
             other => {
-                let (id, _) = self.schema.lookup(other)?;
+                let (id, _) = self.schema.get(other)?;
                 self.record.props.get(id).map(str::to_string)
             }
         }
     }
-}
-
-/// A stored timestamp as a time; every stored one is in range.
-fn from_millis(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-/// Appends `n` as `width` decimal digits, `width` at most 4.
-fn push_digits(out: &mut String, mut n: u32, width: usize) {
-    let mut digits = [b'0'; 4];
-    for slot in digits.iter_mut().take(width).rev() {
-        *slot = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    for digit in digits.iter().take(width) {
-        out.push(char::from(*digit));
-    }
-}
-
-/// A timestamp as HubSpot writes it in property values: RFC 3339 in UTC, with milliseconds.
-fn hubspot_time(t: DateTime<Utc>) -> String {
-    let millis = t.timestamp_subsec_millis();
-    let year = t.year();
-    if !(0..=9999).contains(&year) || millis >= 1000 {
-        // Far dates and leap seconds: rare enough for chrono's general formatter.
-        return t.to_rfc3339_opts(SecondsFormat::Millis, true);
-    }
-    let mut out = String::with_capacity(24);
-    push_digits(&mut out, year.unsigned_abs(), 4);
-    out.push('-');
-    push_digits(&mut out, t.month(), 2);
-    out.push('-');
-    push_digits(&mut out, t.day(), 2);
-    out.push('T');
-    push_digits(&mut out, t.hour(), 2);
-    out.push(':');
-    push_digits(&mut out, t.minute(), 2);
-    out.push(':');
-    push_digits(&mut out, t.second(), 2);
-    out.push('.');
-    push_digits(&mut out, millis, 3);
-    out.push('Z');
-    out
-}
-
-/// The current time, truncated to milliseconds as HubSpot keeps it.
-pub(crate) fn now_millis() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
 
 /// The outcome of a batch that was not rejected as a whole.
@@ -478,96 +131,24 @@ pub(crate) struct BatchOutcome {
     pub errors: Vec<StandardError>,
 }
 
-/// The hash of a unique property's value, which the index is keyed by.
-fn value_hash(id: PropId, value: &str) -> u64 {
-    let mut hasher = Fnv::default();
-    hasher.write_usize(id);
-    hasher.write(value.as_bytes());
-    hasher.finish()
-}
-
-/// Unique property values → the record holding each, keyed by [`value_hash`] so that values
-/// are not stored twice: a candidate is confirmed against the record's own value.
-#[derive(Debug, Default)]
-struct UniqueIndex {
-    /// The first record whose value has this hash.
-    first: HashKeyedMap<u64>,
-    /// Further records whose value has the same hash as another's: almost always empty.
-    more: HashKeyedMap<Vec<u64>>,
-}
-
-impl UniqueIndex {
-    /// The records holding a value with hash `hash`, for the caller to confirm.
-    fn candidates(&self, hash: u64) -> impl Iterator<Item = u64> + '_ {
-        let first = self.first.get(&hash).copied();
-        let more = first
-            .and_then(|_| self.more.get(&hash))
-            .into_iter()
-            .flatten()
-            .copied();
-        first.into_iter().chain(more)
-    }
-
-    fn insert(&mut self, hash: u64, record: u64) {
-        match self.first.entry(hash) {
-            Entry::Vacant(slot) => {
-                slot.insert(record);
-            }
-            Entry::Occupied(_) => self.more.entry(hash).or_default().push(record),
-        }
-    }
-
-    fn remove(&mut self, hash: u64, record: u64) {
-        if self.first.get(&hash) == Some(&record) {
-            let next = match self.more.get_mut(&hash) {
-                Some(more) => {
-                    let next = more.pop();
-                    if more.is_empty() {
-                        self.more.remove(&hash);
-                    }
-                    next
-                }
-                None => None,
-            };
-            match next {
-                Some(next) => self.first.insert(hash, next),
-                None => self.first.remove(&hash),
-            };
-        } else if let Some(more) = self.more.get_mut(&hash) {
-            if let Some(at) = more.iter().position(|held| *held == record) {
-                more.swap_remove(at);
-            }
-            if more.is_empty() {
-                self.more.remove(&hash);
-            }
-        }
-    }
-}
-
-/// The records and their unique-value index.
-#[derive(Debug)]
-pub(crate) struct Store {
-    schema: Schema,
-    /// Record ids are given in order from 1 and records are never removed: record `n` is at
-    /// index `n - 1`.
-    records: Vec<StoredRecord>,
-    unique: UniqueIndex,
-}
-
 /// What the checks done before taking the store's lock found about one input.
+#[derive(Debug)]
 pub(crate) enum Precheck {
     /// The input may be written.
     Valid,
-    /// The input fails on its own, with this error.
+    /// The input fails on its own, with this error (only with [`BatchErrors::PerInput`]).
     Failed(StandardError),
 }
 
 /// Checks a batch against the schema, without touching the records.
 ///
-/// Returns the whole-batch rejection HubSpot answers with a 400, or a verdict per input.
+/// Returns the whole-batch rejection HubSpot answers with a 400, or a verdict per input. With
+/// [`BatchErrors::Whole`], the first input whose values HubSpot refuses rejects the batch,
+/// reporting that input's problems; with [`BatchErrors::PerInput`] it fails on its own.
 pub(crate) fn precheck(
     schema: &Schema,
     inputs: &[SimplePublicObjectBatchInputUpsert],
+    mode: BatchErrors,
 ) -> Result<Vec<Precheck>, Rejection> {
     if inputs.len() > MAX_BATCH_INPUTS {
         return Err(Rejection::validation(
@@ -580,17 +161,16 @@ pub(crate) fn precheck(
     }
     for input in inputs {
         if let Some(id_property) = &input.id_property {
-            schema.check_id_property(id_property)?;
+            check_id_property(schema, id_property)?;
         }
     }
-    let mut seen: FastSet<(&str, &str)> =
-        FastSet::with_capacity_and_hasher(inputs.len(), Default::default());
+    // Two inputs with the same key name one record. Keys by record id and keys by value can
+    // still meet on one record; the store finds those once it has resolved them.
+    let mut seen: foldhash::HashSet<(Option<&str>, &str)> =
+        foldhash::HashSet::with_capacity_and_hasher(inputs.len(), Default::default());
     let mut duplicates: Vec<String> = Vec::new();
     for input in inputs {
-        let key = (
-            input.id_property.as_deref().unwrap_or("hs_object_id"),
-            input.id.as_str(),
-        );
+        let key = (input.id_property.as_deref(), input.id.as_str());
         if !seen.insert(key) && !duplicates.contains(&input.id) {
             duplicates.push(input.id.clone());
         }
@@ -598,10 +178,74 @@ pub(crate) fn precheck(
     if !duplicates.is_empty() {
         return Err(duplicate_rejection(duplicates));
     }
-    Ok(inputs
+    inputs
         .iter()
-        .map(|input| precheck_input(schema, input))
-        .collect())
+        .map(|input| match input_problems(schema, input) {
+            InputProblems::None => Ok(Precheck::Valid),
+            InputProblems::EmptyId => match mode {
+                BatchErrors::Whole => Err(Rejection::validation(EMPTY_ID.to_string(), [])),
+                BatchErrors::PerInput => Ok(Precheck::Failed(error_shapes::input_error(
+                    input,
+                    "VALIDATION_ERROR",
+                    EMPTY_ID.to_string(),
+                    &[],
+                ))),
+            },
+            InputProblems::Properties(problems) => match mode {
+                BatchErrors::Whole => Err(Rejection::property_values(&problems)),
+                BatchErrors::PerInput => Ok(Precheck::Failed(error_shapes::property_values_error(
+                    input, &problems,
+                ))),
+            },
+        })
+        .collect()
+}
+
+const EMPTY_ID: &str = "The id of an input must not be empty";
+
+/// Checks an upsert's `idProperty`, with HubSpot's wording when it cannot be used.
+///
+/// `hs_object_id` is refused like any property without unique values, as HubSpot refuses it:
+/// an input names a record by its record id by leaving `idProperty` out.
+fn check_id_property(schema: &Schema, name: &str) -> Result<(), Rejection> {
+    require_unique(
+        schema,
+        name,
+        "Unable to perform update/upsert by non-unique project property",
+        "Unable to perform update/upsert by non-unique or non-existent project property",
+    )
+}
+
+/// Checks the `idProperty` of a read: the record id, or a unique property.
+pub(crate) fn check_read_id_property(schema: &Schema, name: &str) -> Result<(), Rejection> {
+    if name == "hs_object_id" {
+        return Ok(());
+    }
+    require_unique(
+        schema,
+        name,
+        "Unable to read by non-unique project property",
+        "Unable to read by non-existent project property",
+    )
+}
+
+/// Accepts a unique property; refuses others with `non_unique` or `unknown`, followed by the
+/// property's name, naming it in the context as `idProperty`.
+fn require_unique(
+    schema: &Schema,
+    name: &str,
+    non_unique: &str,
+    unknown: &str,
+) -> Result<(), Rejection> {
+    let wording = match schema.access(name) {
+        Some(Access::Unique) => return Ok(()),
+        Some(_) => non_unique,
+        None => unknown,
+    };
+    Err(Rejection::validation(
+        format!("{wording} {name}"),
+        [("idProperty", vec![name.to_string()])],
+    ))
 }
 
 fn duplicate_rejection(ids: Vec<String>) -> Rejection {
@@ -614,90 +258,79 @@ fn duplicate_rejection(ids: Vec<String>) -> Rejection {
     )
 }
 
-fn precheck_input(schema: &Schema, input: &SimplePublicObjectBatchInputUpsert) -> Precheck {
-    if input.id.is_empty() {
-        return Precheck::Failed(input_error(
-            input,
-            "VALIDATION_ERROR",
-            "The id of an input must not be empty".to_string(),
-            &[],
-        ));
-    }
-    let mut unknown: Vec<&str> = Vec::new();
-    let mut read_only: Vec<&str> = Vec::new();
-    for name in input.properties.keys() {
-        match schema.kind(name) {
-            None => unknown.push(name),
-            Some(PropKind::ReadOnly) => read_only.push(name),
-            Some(_) => {}
-        }
-    }
-    if unknown.is_empty() && read_only.is_empty() {
-        return Precheck::Valid;
-    }
-    let detail = |name: &str, text: String, error: &str| {
-        serde_json::json!({
-            "isValid": false,
-            "message": text,
-            "error": error,
-            "name": name,
-            "localizedErrorMessage": text,
-        })
-    };
-    let details: Vec<serde_json::Value> = unknown
-        .iter()
-        .map(|name| {
-            detail(
-                name,
-                format!("Property \"{name}\" does not exist"),
-                "PROPERTY_DOESNT_EXIST",
-            )
-        })
-        .chain(read_only.iter().map(|name| {
-            let text = format!("\"{name}\" is a read only property; its value cannot be set.");
-            detail(name, text, "READ_ONLY_VALUE")
-        }))
-        .collect();
-    let names: Vec<&str> = unknown.iter().chain(read_only.iter()).copied().collect();
-    Precheck::Failed(input_error(
-        input,
-        "VALIDATION_ERROR",
-        format!(
-            "Property values were not valid: {}",
-            serde_json::Value::Array(details)
-        ),
-        &names,
-    ))
+/// What is wrong with one input's data, if anything.
+enum InputProblems {
+    None,
+    EmptyId,
+    Properties(Vec<PropertyProblem>),
 }
 
-/// A per-input error of a 207, with the context the client correlates it by.
-pub(crate) fn input_error(
-    input: &SimplePublicObjectBatchInputUpsert,
-    category: &str,
-    message: String,
-    property_names: &[&str],
-) -> StandardError {
-    let mut context = BTreeMap::new();
-    context.insert("id".to_string(), vec![input.id.clone()]);
-    if let Some(trace) = &input.object_write_trace_id {
-        context.insert("objectWriteTraceId".to_string(), vec![trace.clone()]);
+/// Every property of `input` that cannot be written, in name order, then its id when the id
+/// property refuses it.
+fn input_problems(schema: &Schema, input: &SimplePublicObjectBatchInputUpsert) -> InputProblems {
+    if input.id.is_empty() {
+        return InputProblems::EmptyId;
     }
-    if !property_names.is_empty() {
-        context.insert(
-            "propertyName".to_string(),
-            property_names.iter().map(|s| s.to_string()).collect(),
-        );
+    let id_property = input.id_property.as_deref();
+    let mut problems = Vec::new();
+    let named = input
+        .properties
+        .iter()
+        .filter(|(name, _)| Some(name.as_str()) != id_property)
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .chain(id_property.map(|name| (name, input.id.as_str())));
+    for (name, value) in named {
+        let problem = match schema.get(name) {
+            None => Some(PropertyProblem::unknown(name, value)),
+            Some((_, property)) if property.access == Access::ReadOnly => {
+                Some(PropertyProblem::read_only(name, value))
+            }
+            Some((_, property)) => check_value(&property.property_type, value)
+                .err()
+                .map(|invalid| PropertyProblem::invalid(name, value, invalid)),
+        };
+        problems.extend(problem);
     }
-    StandardError {
-        category: category.to_string(),
-        context,
-        errors: Vec::new(),
-        id: Some(input.id.clone()),
-        links: BTreeMap::new(),
-        message,
-        status: "error".to_string(),
-        sub_category: None,
+    if problems.is_empty() {
+        InputProblems::None
+    } else {
+        InputProblems::Properties(problems)
     }
+}
+
+/// Why one valid input could not be written.
+enum WriteFailure {
+    /// It names a record by record id, and there is none.
+    NotFound,
+    /// It would give a unique value to a second record.
+    Conflict {
+        property: String,
+        value: String,
+        owner: u64,
+    },
+}
+
+/// What one write changed, so that a refused batch can be taken back.
+struct Undo {
+    record: u64,
+    /// Whether the write created the record.
+    created: bool,
+    /// The record's values before, when the write changed them.
+    props_before: Option<Props>,
+    /// The record's update time before.
+    updated_before: i64,
+    /// The unique index changes made: `(old hash, new hash)`.
+    moves: Vec<(Option<u64>, Option<u64>)>,
+}
+
+/// The records and their unique-value index.
+#[derive(Debug)]
+pub(crate) struct Store {
+    schema: Schema,
+    /// Record ids are given in order from 1 and records are never removed: record `n` is at
+    /// index `n - 1`.
+    records: Vec<StoredRecord>,
+    unique: UniqueIndex,
 }
 
 impl Store {
@@ -731,15 +364,18 @@ impl Store {
             .find(|&owner| self.record(owner).and_then(|r| r.props.get(id)) == Some(value))
     }
 
-    /// The record an input designates, if it exists.
+    /// The record an input names, if it exists: by record id without `idProperty`, otherwise
+    /// by the value of that unique property.
     fn resolve(&self, id_property: Option<&str>, id: &str) -> Option<u64> {
         match id_property {
-            None | Some("hs_object_id") => {
+            None => {
                 let n: u64 = id.parse().ok()?;
                 self.record(n).map(|_| n)
             }
-            Some(name) => match self.schema.lookup(name)? {
-                (prop, PropKind::Unique) => self.unique_owner(prop, id),
+            Some(name) => match self.schema.get(name)? {
+                (prop, property) if property.access == Access::Unique => {
+                    self.unique_owner(prop, id)
+                }
                 _ => None,
             },
         }
@@ -747,18 +383,22 @@ impl Store {
 
     /// Upserts a prechecked batch; `checks` holds one verdict per input.
     ///
-    /// Either rejects the whole batch (two inputs naming one record) without writing, or writes
-    /// every valid input and reports the others.
+    /// Rejects the whole batch without writing when two inputs name one record, and, with
+    /// [`BatchErrors::Whole`], when a write would give a unique value to a second record (a
+    /// 409): writes already made for the batch are taken back. Otherwise writes every valid
+    /// input and reports the others; an input naming a missing record by record id fails on
+    /// its own in either mode.
     pub(crate) fn upsert(
         &mut self,
         inputs: Vec<SimplePublicObjectBatchInputUpsert>,
         checks: Vec<Precheck>,
+        mode: BatchErrors,
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome, Rejection> {
         // Resolve every input first, so that a rejected batch writes nothing.
         let mut targets: Vec<Option<u64>> = Vec::with_capacity(inputs.len());
-        let mut seen: FastSet<u64> =
-            FastSet::with_capacity_and_hasher(inputs.len(), Default::default());
+        let mut seen: foldhash::HashSet<u64> =
+            foldhash::HashSet::with_capacity_and_hasher(inputs.len(), Default::default());
         let mut duplicates: Vec<String> = Vec::new();
         for (input, check) in inputs.iter().zip(&checks) {
             let target = match check {
@@ -781,17 +421,84 @@ impl Store {
             results: Vec::with_capacity(inputs.len()),
             errors: Vec::new(),
         };
+        let mut undo: Vec<Undo> = Vec::new();
         for ((input, check), target) in inputs.into_iter().zip(checks).zip(targets) {
             if let Precheck::Failed(error) = check {
                 outcome.errors.push(error);
                 continue;
             }
             match self.write(&input, target, now_ms) {
-                Ok(result) => outcome.results.push(result),
-                Err(error) => outcome.errors.push(*error),
+                Ok((result, done)) => {
+                    outcome.results.push(result);
+                    if mode == BatchErrors::Whole {
+                        undo.push(done);
+                    }
+                }
+                Err(WriteFailure::NotFound) => outcome.errors.push(error_shapes::input_error(
+                    &input,
+                    "OBJECT_NOT_FOUND",
+                    format!(
+                        "No project with id {} exists. Without idProperty the id is a record id, and only existing records can be updated.",
+                        input.id
+                    ),
+                    &[],
+                )),
+                Err(WriteFailure::Conflict {
+                    property,
+                    value,
+                    owner,
+                }) => match mode {
+                    BatchErrors::Whole => {
+                        self.take_back(undo);
+                        return Err(Rejection::conflict(&property, &value, owner));
+                    }
+                    BatchErrors::PerInput => {
+                        let problem = PropertyProblem {
+                            message: format!(
+                                "{value} already has that value on another project (id {owner})"
+                            ),
+                            name: property,
+                            value,
+                            code: "DUPLICATE_VALUE",
+                        };
+                        outcome
+                            .errors
+                            .push(error_shapes::property_values_error(&input, &[problem]));
+                    }
+                },
             }
         }
         Ok(outcome)
+    }
+
+    /// Takes back the writes of a refused batch, latest first.
+    fn take_back(&mut self, undo: Vec<Undo>) {
+        for Undo {
+            record,
+            created,
+            props_before,
+            updated_before,
+            moves,
+        } in undo.into_iter().rev()
+        {
+            for (old, new) in moves.into_iter().rev() {
+                if let Some(new) = new {
+                    self.unique.remove(new, record);
+                }
+                if let Some(old) = old {
+                    self.unique.insert(old, record);
+                }
+            }
+            if created {
+                // The newest record, as writes are taken back in reverse order.
+                self.records.pop();
+            } else if let Some(stored) = Self::slot(record).and_then(|s| self.records.get_mut(s)) {
+                if let Some(props) = props_before {
+                    stored.props = props;
+                }
+                stored.updated_ms = updated_before;
+            }
+        }
     }
 
     /// Writes one valid input: creates or updates its record.
@@ -800,23 +507,15 @@ impl Store {
         input: &SimplePublicObjectBatchInputUpsert,
         target: Option<u64>,
         now_ms: i64,
-    ) -> Result<SimplePublicUpsertObject, Box<StandardError>> {
-        let by_record_id = matches!(input.id_property.as_deref(), None | Some("hs_object_id"));
-        if target.is_none() && by_record_id {
-            return Err(Box::new(input_error(
-                input,
-                "OBJECT_NOT_FOUND",
-                format!(
-                    "No project with id {} exists. Without idProperty the id is a record id, and only existing records can be updated.",
-                    input.id
-                ),
-                &[],
-            )));
+    ) -> Result<(SimplePublicUpsertObject, Undo), WriteFailure> {
+        let id_name = input.id_property.as_deref();
+        if target.is_none() && id_name.is_none() {
+            return Err(WriteFailure::NotFound);
         }
         let record_id = target.unwrap_or_else(|| self.next_id());
 
         // The values to write: the input's properties, with the id property set to the id.
-        let id_name = input.id_property.as_deref().filter(|_| !by_record_id);
+        // Every name was checked against the schema before.
         let mut writes: Vec<(PropId, &str, &str, bool)> =
             Vec::with_capacity(input.properties.len() + 1);
         let named = input
@@ -826,18 +525,9 @@ impl Store {
             .map(|(name, value)| (name.as_str(), value.as_str()))
             .chain(id_name.map(|name| (name, input.id.as_str())));
         for (name, value) in named {
-            let Some((prop, kind)) = self.schema.lookup(name) else {
-                // Unreachable: the precheck refused unknown properties and idProperty values.
-                return Err(Box::new(input_error(
-                    input,
-                    "VALIDATION_ERROR",
-                    format!("Property \"{name}\" does not exist"),
-                    &[name],
-                )));
-            };
-            // The id property was checked to be unique.
-            let unique = kind == PropKind::Unique || Some(name) == id_name;
-            writes.push((prop, name, value, unique));
+            if let Some((prop, property)) = self.schema.get(name) {
+                writes.push((prop, name, value, property.access == Access::Unique));
+            }
         }
 
         // Unique values must not belong to another record.
@@ -848,21 +538,11 @@ impl Store {
             if let Some(owner) = self.unique_owner(*prop, value)
                 && owner != record_id
             {
-                let text =
-                    format!("{value} already has that value on another project (id {owner})");
-                let detail = serde_json::json!([{
-                    "isValid": false,
-                    "message": text,
-                    "error": "DUPLICATE_VALUE",
-                    "name": name,
-                    "localizedErrorMessage": text,
-                }]);
-                return Err(Box::new(input_error(
-                    input,
-                    "VALIDATION_ERROR",
-                    format!("Property values were not valid: {detail}"),
-                    &[name],
-                )));
+                return Err(WriteFailure::Conflict {
+                    property: name.to_string(),
+                    value: value.to_string(),
+                    owner,
+                });
             }
         }
 
@@ -872,13 +552,9 @@ impl Store {
         }
         let Some(record) = Self::slot(record_id).and_then(|slot| self.records.get_mut(slot)) else {
             // Unreachable: the record was resolved or inserted above under the same lock.
-            return Err(Box::new(input_error(
-                input,
-                "INTERNAL_ERROR",
-                "The record vanished while it was written".to_string(),
-                &[],
-            )));
+            return Err(WriteFailure::NotFound);
         };
+        let before_updated = record.updated_ms;
         if !is_new {
             record.touch(now_ms);
         }
@@ -897,27 +573,31 @@ impl Store {
             }
             changes.push((prop, value));
         }
+        let mut before_props = None;
         if !changes.is_empty() {
             changes.sort_unstable_by_key(|(prop, _)| *prop);
-            record.props = record.props.with_changes(&changes);
+            let props = record.props.with_changes(&changes);
+            before_props = Some(std::mem::replace(&mut record.props, props));
         }
-        for (old, new) in moves {
+        for (old, new) in &moves {
             if let Some(old) = old {
-                self.unique.remove(old, record_id);
+                self.unique.remove(*old, record_id);
             }
             if let Some(new) = new {
-                self.unique.insert(new, record_id);
+                self.unique.insert(*new, record_id);
             }
         }
-        let Some(view) = self.get(record_id) else {
-            return Err(Box::new(input_error(
-                input,
-                "INTERNAL_ERROR",
-                "The record vanished while it was written".to_string(),
-                &[],
-            )));
+        let undo = Undo {
+            record: record_id,
+            created: is_new,
+            props_before: before_props,
+            updated_before: before_updated,
+            moves,
         };
-        Ok(SimplePublicUpsertObject {
+        let Some(view) = self.get(record_id) else {
+            return Err(WriteFailure::NotFound);
+        };
+        let result = SimplePublicUpsertObject {
             archived: false,
             archived_at: None,
             created_at: view.created_at(),
@@ -929,7 +609,8 @@ impl Store {
             updated_at: view.updated_at(),
             url: None,
             warnings: Vec::new(),
-        })
+        };
+        Ok((result, undo))
     }
 
     /// The record with id `id`, with the schema naming its properties.
@@ -942,7 +623,10 @@ impl Store {
     }
 
     /// Finds a record by its id, or by the value of a unique property.
+    ///
+    /// `hs_object_id`, which a read may name as its `idProperty`, means the record id.
     pub(crate) fn find(&self, id_property: Option<&str>, id: &str) -> Option<RecordRef<'_>> {
+        let id_property = id_property.filter(|name| *name != "hs_object_id");
         self.get(self.resolve(id_property, id)?)
     }
 
@@ -961,21 +645,11 @@ impl Store {
     }
 }
 
-/// Checks the `idProperty` of a read: the record id, or a unique property.
-pub(crate) fn check_read_id_property(schema: &Schema, name: &str) -> Result<(), Rejection> {
-    if name == "hs_object_id" {
-        return Ok(());
-    }
-    schema.require_unique(
-        name,
-        "Unable to read by non-unique project property",
-        "Unable to read by non-existent project property",
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{PropertyDef, PropertyType};
+    use crate::time::now_millis;
 
     fn input(
         id: &str,
@@ -993,73 +667,216 @@ mod tests {
         }
     }
 
+    fn code(id: &str, props: &[(&str, &str)]) -> SimplePublicObjectBatchInputUpsert {
+        input(id, Some("project_code"), props)
+    }
+
     fn run(
         store: &mut Store,
-        schema: &Schema,
+        mode: BatchErrors,
         inputs: Vec<SimplePublicObjectBatchInputUpsert>,
     ) -> Result<BatchOutcome, Rejection> {
-        let checks = precheck(schema, &inputs)?;
-        store.upsert(inputs, checks, now_millis())
+        let checks = precheck(&store.schema, &inputs, mode)?;
+        store.upsert(inputs, checks, mode, now_millis())
+    }
+
+    fn store_with_ext() -> Store {
+        Store::new(Schema::new(&[PropertyDef::new(
+            "ext",
+            PropertyType::String,
+        )
+        .with_unique_values()]))
+    }
+
+    fn snapshot(store: &Store) -> Vec<(String, BTreeMap<String, String>, DateTime<Utc>)> {
+        store
+            .all()
+            .map(|r| (r.id_text(), r.owned_properties(), r.updated_at()))
+            .collect()
     }
 
     #[test]
-    fn unique_value_moved_to_another_record_is_refused() {
-        let schema = Schema::new(&[PropertyDef {
-            name: "ext".into(),
-            unique: true,
-        }]);
-        let mut store = Store::new(schema.clone());
-        let a = input("A", Some("project_code"), &[("ext", "X")]);
-        let b = input("B", Some("project_code"), &[("ext", "X")]);
-        let out = run(&mut store, &schema, vec![a, b]).unwrap();
+    fn per_input_a_taken_unique_value_fails_only_its_input() {
+        let mut store = store_with_ext();
+        let out = run(
+            &mut store,
+            BatchErrors::PerInput,
+            vec![code("A", &[("ext", "X")]), code("B", &[("ext", "X")])],
+        )
+        .unwrap();
         assert_eq!(out.results.len(), 1);
         assert_eq!(out.errors.len(), 1);
         assert_eq!(out.errors[0].context["propertyName"], vec!["ext"]);
+        assert!(out.errors[0].message.contains("DUPLICATE_VALUE"));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn whole_a_taken_unique_value_takes_the_batch_back() {
+        let mut store = store_with_ext();
+        run(
+            &mut store,
+            BatchErrors::Whole,
+            vec![
+                code("A", &[("ext", "X"), ("hs_name", "a")]),
+                code("B", &[("ext", "Y")]),
+            ],
+        )
+        .unwrap();
+        let before = snapshot(&store);
+        // A gives up X and takes Z, C is created with X, D is created, then B collides with
+        // Z, now A's: everything the batch did must be undone.
+        let err = run(
+            &mut store,
+            BatchErrors::Whole,
+            vec![
+                code("A", &[("ext", "Z"), ("hs_name", "changed")]),
+                code("C", &[("ext", "X")]),
+                code("D", &[]),
+                code("B", &[("ext", "Z")]),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!((err.status, err.category), (409, "CONFLICT"));
+        assert_eq!(err.context["propertyName"], ["ext"]);
+        assert_eq!(err.context["propertyValue"], ["Z"]);
+        assert_eq!(snapshot(&store), before);
+        assert_eq!(store.find(Some("ext"), "X").unwrap().id_text(), "1");
+        assert_eq!(store.find(Some("ext"), "Y").unwrap().id_text(), "2");
+        assert!(store.find(Some("ext"), "Z").is_none());
+        assert!(store.find(Some("project_code"), "C").is_none());
+        // The index is whole again: the same batch without the collision goes through.
+        let out = run(
+            &mut store,
+            BatchErrors::Whole,
+            vec![code("A", &[("ext", "Z")]), code("C", &[("ext", "X")])],
+        )
+        .unwrap();
+        assert_eq!(out.results.len(), 2);
+        assert_eq!(store.find(Some("ext"), "X").unwrap().id_text(), "3");
+    }
+
+    #[test]
+    fn whole_an_invalid_value_rejects_with_the_first_bad_inputs_problems() {
+        let mut store = Store::new(Schema::new(&[]));
+        let err = run(
+            &mut store,
+            BatchErrors::Whole,
+            vec![
+                code("OK", &[("hs_name", "fine")]),
+                code(
+                    "BAD1",
+                    &[
+                        ("hs_target_due_date", "2027-13-45"),
+                        ("hs_pipeline_stage", "nowhere"),
+                        ("nope", "x"),
+                    ],
+                ),
+                code("BAD2", &[("hubspot_owner_id", "abc")]),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!((err.status, err.category), (400, "VALIDATION_ERROR"));
+        let codes: Vec<_> = err
+            .errors
+            .iter()
+            .filter_map(|e| e.code.as_deref())
+            .collect();
+        assert_eq!(
+            codes,
+            ["INVALID_OPTION", "INVALID_DATE", "PROPERTY_DOESNT_EXIST"]
+        );
+        assert!(err.message.contains("2027-13-45 is not a valid date"));
+        assert!(!err.message.contains("abc"), "only the first bad input");
+        assert_eq!(store.len(), 0);
+    }
+
+    #[test]
+    fn per_input_an_invalid_value_fails_its_input_and_the_rest_is_written() {
+        let mut store = Store::new(Schema::new(&[]));
+        let out = run(
+            &mut store,
+            BatchErrors::PerInput,
+            vec![
+                code("OK", &[("hs_pipeline_stage", "done")]),
+                code("BAD", &[("hubspot_owner_id", "abc")]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out.results.len(), 1);
+        assert_eq!(out.errors[0].id.as_deref(), Some("BAD"));
+        assert!(out.errors[0].message.contains("INVALID_INTEGER"));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn an_id_is_checked_against_its_typed_unique_property() {
+        let mut store = Store::new(Schema::new(&[PropertyDef::new(
+            "erp_number",
+            PropertyType::Number,
+        )
+        .with_unique_values()]));
+        let err = run(
+            &mut store,
+            BatchErrors::Whole,
+            vec![input("ERP-1", Some("erp_number"), &[])],
+        )
+        .unwrap_err();
+        assert!(err.message.contains("INVALID_INTEGER"), "{}", err.message);
+        run(
+            &mut store,
+            BatchErrors::Whole,
+            vec![input("1001", Some("erp_number"), &[])],
+        )
+        .unwrap();
         assert_eq!(store.len(), 1);
     }
 
     #[test]
     fn two_keys_naming_one_record_reject_the_batch_without_writing() {
-        let schema = Schema::new(&[]);
-        let mut store = Store::new(schema.clone());
-        run(
-            &mut store,
-            &schema,
-            vec![input("A", Some("project_code"), &[])],
-        )
-        .unwrap();
-        let by_code = input("A", Some("project_code"), &[("hs_name", "x")]);
+        let mut store = Store::new(Schema::new(&[]));
+        run(&mut store, BatchErrors::Whole, vec![code("A", &[])]).unwrap();
+        let by_code = code("A", &[("hs_name", "x")]);
         let by_id = input("1", None, &[("hs_name", "y")]);
-        let err = run(&mut store, &schema, vec![by_code, by_id]).unwrap_err();
+        for mode in [BatchErrors::Whole, BatchErrors::PerInput] {
+            let err = run(&mut store, mode, vec![by_code.clone(), by_id.clone()]).unwrap_err();
+            assert_eq!(err.status, 400);
+            assert_eq!(store.find(None, "1").unwrap().value("hs_name"), None);
+        }
+    }
+
+    #[test]
+    fn hs_object_id_is_refused_as_id_property_and_means_the_record_id_in_reads() {
+        let mut store = Store::new(Schema::new(&[]));
+        run(&mut store, BatchErrors::Whole, vec![code("A", &[])]).unwrap();
+        let err = run(
+            &mut store,
+            BatchErrors::Whole,
+            vec![input("1", Some("hs_object_id"), &[])],
+        )
+        .unwrap_err();
         assert_eq!(err.status, 400);
-        assert_eq!(store.find(None, "1").unwrap().value("hs_name"), None);
+        assert!(err.message.contains("non-unique"), "{}", err.message);
+        assert_eq!(
+            store.find(Some("hs_object_id"), "1").unwrap().id_text(),
+            "1"
+        );
+        assert!(check_read_id_property(&store.schema, "hs_object_id").is_ok());
     }
 
     #[test]
     fn empty_value_clears_a_property_and_frees_a_unique_value() {
-        let schema = Schema::new(&[PropertyDef {
-            name: "ext".into(),
-            unique: true,
-        }]);
-        let mut store = Store::new(schema.clone());
+        let mut store = store_with_ext();
         run(
             &mut store,
-            &schema,
-            vec![input(
-                "A",
-                Some("project_code"),
-                &[("ext", "X"), ("hs_name", "n")],
-            )],
+            BatchErrors::Whole,
+            vec![code("A", &[("ext", "X"), ("hs_name", "n")])],
         )
         .unwrap();
         run(
             &mut store,
-            &schema,
-            vec![input(
-                "A",
-                Some("project_code"),
-                &[("ext", ""), ("hs_name", "")],
-            )],
+            BatchErrors::Whole,
+            vec![code("A", &[("ext", ""), ("hs_name", "")])],
         )
         .unwrap();
         assert!(store.find(Some("ext"), "X").is_none());
@@ -1068,78 +885,35 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_are_written_as_chrono_writes_them() {
-        let samples = [
-            0,
-            1,
-            999,
-            -1,
-            951_782_400_123,
-            1_700_000_000_000,
-            253_402_300_799_999,
-            -62_167_219_200_000,
-            -62_167_219_200_001,
-            253_402_300_800_000,
-        ];
-        for ms in samples
-            .into_iter()
-            .chain((0..2000).map(|n| n * 86_399_937 + 17))
-        {
-            let t = DateTime::from_timestamp_millis(ms).unwrap();
-            assert_eq!(
-                hubspot_time(t),
-                t.to_rfc3339_opts(SecondsFormat::Millis, true),
-                "{ms}"
-            );
-        }
-    }
-
-    #[test]
-    fn props_apply_changes_in_id_order() {
-        let long = "x".repeat(300);
-        let props = Props::default().with_changes(&[(1, "a"), (3, ""), (200, &long)]);
-        assert_eq!(
-            props.iter().collect::<Vec<_>>(),
-            vec![(1, "a"), (200, long.as_str())]
-        );
-        let props = props.with_changes(&[(0, "z"), (1, ""), (5, "é"), (200, "b")]);
-        assert_eq!(
-            props.iter().collect::<Vec<_>>(),
-            vec![(0, "z"), (5, "é"), (200, "b")]
-        );
-        assert_eq!(props.get(5), Some("é"));
-        assert_eq!(props.get(1), None);
-        assert_eq!(props.get(201), None);
-    }
-
-    #[test]
-    fn unique_index_keeps_records_whose_values_share_a_hash() {
-        let mut index = UniqueIndex::default();
-        index.insert(7, 1);
-        index.insert(7, 2);
-        index.insert(7, 3);
-        assert_eq!(index.candidates(7).collect::<Vec<_>>(), vec![1, 2, 3]);
-        index.remove(7, 1);
-        let mut left: Vec<u64> = index.candidates(7).collect();
-        left.sort_unstable();
-        assert_eq!(left, vec![2, 3]);
-        index.remove(7, 2);
-        index.remove(7, 3);
-        assert_eq!(index.candidates(7).count(), 0);
-        assert!(index.first.is_empty() && index.more.is_empty());
-    }
-
-    #[test]
-    fn a_configured_property_may_redefine_a_built_in_one() {
-        let schema = Schema::new(&[PropertyDef {
-            name: "hs_name".into(),
-            unique: true,
-        }]);
-        assert_eq!(schema.kind("hs_name"), Some(PropKind::Unique));
-        let mut store = Store::new(schema.clone());
-        run(&mut store, &schema, vec![input("N", Some("hs_name"), &[])]).unwrap();
+    fn a_redefined_built_in_can_be_the_id_property() {
+        let mut store = Store::new(Schema::new(&[PropertyDef::new(
+            "hs_name",
+            PropertyType::String,
+        )
+        .with_unique_values()]));
+        run(
+            &mut store,
+            BatchErrors::Whole,
+            vec![input("N", Some("hs_name"), &[])],
+        )
+        .unwrap();
         let record = store.find(Some("hs_name"), "N").unwrap();
         assert_eq!(record.properties(), BTreeMap::from([("hs_name", "N")]));
         assert!(store.find(Some("project_code"), "N").is_none());
+    }
+
+    #[test]
+    fn a_missing_record_id_fails_its_input_in_both_modes() {
+        for mode in [BatchErrors::Whole, BatchErrors::PerInput] {
+            let mut store = Store::new(Schema::new(&[]));
+            let out = run(
+                &mut store,
+                mode,
+                vec![code("A", &[]), input("999", None, &[])],
+            )
+            .unwrap();
+            assert_eq!(out.results.len(), 1);
+            assert_eq!(out.errors[0].category, "OBJECT_NOT_FOUND");
+        }
     }
 }

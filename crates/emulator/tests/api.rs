@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use hubspot_projects_emulator::{
-    EmulatorConfig, Faults, PropertyDef, RateBudget, TokenGrant, UPSERT_PATHS,
+    BatchErrors, EmulatorConfig, Faults, PropertyDef, PropertyType, RateBudget, TokenGrant,
+    UPSERT_PATHS,
 };
 use serde_json::{Value, json};
 
@@ -102,9 +103,10 @@ async fn omitted_id_property_updates_by_record_id_or_fails_the_input() {
 }
 
 #[tokio::test]
-async fn all_three_paths_upsert_the_same_records() {
+async fn every_versions_path_upserts_the_same_records() {
     let emulator = start(EmulatorConfig::default()).await;
-    for (i, path) in UPSERT_PATHS.iter().enumerate() {
+    let last = UPSERT_PATHS.len() - 1;
+    for (i, path) in UPSERT_PATHS.iter().map(|p| p.path).enumerate() {
         let answer = post_raw(
             &emulator,
             path,
@@ -121,7 +123,10 @@ async fn all_three_paths_upsert_the_same_records() {
         assert_eq!(answer.json()["results"][0]["new"], i == 0, "{path}");
     }
     assert_eq!(emulator.record_count(), 1);
-    assert_eq!(emulator.records()[0].properties["hs_name"], "v2");
+    assert_eq!(
+        emulator.records()[0].properties["hs_name"],
+        format!("v{last}")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -169,9 +174,16 @@ async fn concurrent_upserts_of_one_key_make_one_record() {
     );
 }
 
+fn per_input() -> EmulatorConfig {
+    EmulatorConfig {
+        batch_errors: BatchErrors::PerInput,
+        ..EmulatorConfig::default()
+    }
+}
+
 #[tokio::test]
-async fn unknown_property_fails_only_its_input_in_a_207() {
-    let emulator = start(EmulatorConfig::default()).await;
+async fn per_input_an_unknown_property_fails_only_its_input_in_a_207() {
+    let emulator = start(per_input()).await;
     let answer = post(
         &emulator,
         T,
@@ -222,13 +234,12 @@ async fn unknown_property_fails_only_its_input_in_a_207() {
 }
 
 #[tokio::test]
-async fn read_only_property_and_taken_unique_value_fail_their_input() {
+async fn per_input_a_read_only_property_and_a_taken_unique_value_fail_their_input() {
     let config = EmulatorConfig {
-        properties: vec![PropertyDef {
-            name: "external_ref".into(),
-            unique: true,
-        }],
-        ..EmulatorConfig::default()
+        properties: vec![
+            PropertyDef::new("external_ref", PropertyType::String).with_unique_values(),
+        ],
+        ..per_input()
     };
     let emulator = start(config).await;
     post(
@@ -403,7 +414,7 @@ async fn tokens_and_scopes() {
     // The reader may read what it may not write.
     let read = get(
         &emulator,
-        "/crm/objects/v3/projects/A?idProperty=project_code",
+        &read_path("A?idProperty=project_code"),
         Some("reader"),
     )
     .await;
@@ -684,7 +695,7 @@ async fn read_back_and_records_listing() {
         .unwrap()
         .to_string();
 
-    let by_id = get(&emulator, &format!("/crm/objects/v3/projects/{id}"), T).await;
+    let by_id = get(&emulator, &read_path(&id), T).await;
     assert_eq!(by_id.status, 200);
     let body = by_id.json();
     assert_eq!(body["id"], id.as_str());
@@ -693,7 +704,7 @@ async fn read_back_and_records_listing() {
 
     let selected = get(
         &emulator,
-        "/crm/objects/v3/projects/R1?idProperty=project_code&properties=hs_name,hs_description",
+        &read_path("R1?idProperty=project_code&properties=hs_name,hs_description"),
         T,
     )
     .await;
@@ -703,28 +714,14 @@ async fn read_back_and_records_listing() {
     assert!(properties.get("hs_pipeline").is_none(), "not requested");
     assert_eq!(properties["hs_object_id"], id.as_str());
 
+    assert_eq!(get(&emulator, &read_path("424242"), T).await.status, 404);
     assert_eq!(
-        get(&emulator, "/crm/objects/v3/projects/424242", T)
+        get(&emulator, &read_path("R1?idProperty=hs_name"), T)
             .await
             .status,
-        404
-    );
-    assert_eq!(
-        get(
-            &emulator,
-            "/crm/objects/v3/projects/R1?idProperty=hs_name",
-            T
-        )
-        .await
-        .status,
         400
     );
-    assert_eq!(
-        get(&emulator, "/crm/objects/v3/projects/R1", None)
-            .await
-            .status,
-        401
-    );
+    assert_eq!(get(&emulator, &read_path("R1"), None).await.status, 401);
 
     let listing = get(&emulator, "/_emulator/records", None).await;
     assert_eq!(listing.status, 200);

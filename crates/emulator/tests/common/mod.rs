@@ -6,12 +6,13 @@
 use std::sync::OnceLock;
 
 use hubspot_projects_api::types;
-use hubspot_projects_emulator::{Emulator, EmulatorConfig, EmulatorHandle};
+use hubspot_projects_emulator::{Emulator, EmulatorConfig, EmulatorHandle, UPSERT_PATHS};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-pub const UPSERT: &str = "/crm/objects/v3/projects/batch/upsert";
+/// The contract's path: the first of the emulator's list.
+pub const UPSERT: &str = UPSERT_PATHS[0].path;
 
 /// An answer: status, headers and raw body.
 #[derive(Debug)]
@@ -86,6 +87,62 @@ pub async fn post(handle: &EmulatorHandle, token: Option<&str>, body: Value) -> 
     post_raw(handle, UPSERT, token, body.to_string()).await
 }
 
+/// Posts a form to one of the token endpoint's paths, and checks the answer against the OAuth
+/// contract.
+pub async fn post_form(handle: &EmulatorHandle, path: &str, form: &[(&str, &str)]) -> Answer {
+    let body: String = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let response = client()
+        .post(format!("{}{path}", handle.base_url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("an answer");
+    let answer = Answer {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap(),
+    };
+    check_oauth_contract(&answer);
+    answer
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A refresh of `refresh_token` for the app `client_id`/`secret`.
+pub async fn refresh(
+    handle: &EmulatorHandle,
+    client_id: &str,
+    secret: &str,
+    refresh_token: &str,
+) -> Answer {
+    post_form(
+        handle,
+        hubspot_projects_emulator::TOKEN_PATHS[0],
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
 pub async fn get(handle: &EmulatorHandle, path: &str, token: Option<&str>) -> Answer {
     let mut request = client().get(format!("{}{path}", handle.base_url()));
     if let Some(token) = token {
@@ -97,6 +154,11 @@ pub async fn get(handle: &EmulatorHandle, path: &str, token: Option<&str>) -> An
         headers: response.headers().clone(),
         body: response.text().await.unwrap(),
     }
+}
+
+/// The contract version's read of one record: `…/projects/{id}` (`id` may carry a query).
+pub fn read_path(id: &str) -> String {
+    UPSERT_PATHS[0].read_path().replace("{id}", id)
 }
 
 /// One input keyed by `project_code`.
@@ -177,81 +239,202 @@ pub fn check_contract(answer: &Answer) {
     }
 }
 
-fn resolve(schema: &Value) -> &Value {
+/// Resolves a local `$ref` against `root`.
+fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(reference) => {
             let name = reference
                 .strip_prefix("#/components/schemas/")
                 .expect("local ref");
-            &spec()["components"]["schemas"][name]
+            &root["components"]["schemas"][name]
         }
         None => schema,
     }
 }
 
-/// Validates `value` against an OpenAPI 3.0 schema: types, required fields, formats, enums.
+/// Validates `value` against an OpenAPI 3.0 schema of the projects contract.
 pub fn validate(value: &Value, schema: &Value, at: &str) {
-    let schema = resolve(schema);
+    if let Err(problem) = check_schema(spec(), value, schema, at) {
+        panic!("{problem}");
+    }
+}
+
+/// Checks `value` against an OpenAPI 3.0 schema whose references point into `root`: types,
+/// required fields, formats, enums, `allOf`, `oneOf` and `anyOf`.
+pub fn check_schema(root: &Value, value: &Value, schema: &Value, at: &str) -> Result<(), String> {
+    let schema = resolve(root, schema);
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        check_schema(root, value, part, at)?;
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema[key].as_array() {
+            let problems: Vec<String> = options
+                .iter()
+                .filter_map(|option| check_schema(root, value, option, at).err())
+                .collect();
+            if problems.len() == options.len() {
+                return Err(format!("{at}: matches none of {key}: {problems:?}"));
+            }
+        }
+    }
     if value.is_null() {
-        assert!(
-            schema["nullable"] == json!(true),
-            "{at}: null where the contract does not allow it"
-        );
-        return;
+        if schema["nullable"] == json!(true) {
+            return Ok(());
+        }
+        return Err(format!("{at}: null where the contract does not allow it"));
     }
-    if let Some(options) = schema["enum"].as_array() {
-        assert!(options.contains(value), "{at}: {value} not in {options:?}");
+    if let Some(options) = schema["enum"].as_array()
+        && !options.contains(value)
+    {
+        return Err(format!("{at}: {value} not in {options:?}"));
     }
+    let fail = |what: &str| Err(format!("{at}: {what}"));
     match schema["type"].as_str() {
         Some("object") => {
-            let object = value
-                .as_object()
-                .unwrap_or_else(|| panic!("{at}: not an object"));
+            let Some(object) = value.as_object() else {
+                return fail("not an object");
+            };
             for name in schema["required"].as_array().into_iter().flatten() {
-                let name = name.as_str().unwrap();
-                assert!(object.contains_key(name), "{at}: missing required {name}");
+                let name = name.as_str().unwrap_or_default();
+                if !object.contains_key(name) {
+                    return fail(&format!("missing required {name}"));
+                }
             }
             let properties = schema["properties"].as_object();
             for (key, item) in object {
                 let path = format!("{at}.{key}");
                 if let Some(sub) = properties.and_then(|p| p.get(key)) {
-                    validate(item, sub, &path);
+                    check_schema(root, item, sub, &path)?;
                 } else if let Some(extra) = schema.get("additionalProperties") {
                     if extra.is_object() {
-                        validate(item, extra, &path);
-                    } else {
-                        assert_ne!(extra, &json!(false), "{path}: not allowed");
+                        check_schema(root, item, extra, &path)?;
+                    } else if extra == &json!(false) {
+                        return Err(format!("{path}: not allowed"));
                     }
                 }
             }
         }
         Some("array") => {
-            let items = value
-                .as_array()
-                .unwrap_or_else(|| panic!("{at}: not an array"));
+            let Some(items) = value.as_array() else {
+                return fail("not an array");
+            };
             for (i, item) in items.iter().enumerate() {
-                validate(item, &schema["items"], &format!("{at}[{i}]"));
+                check_schema(root, item, &schema["items"], &format!("{at}[{i}]"))?;
             }
         }
         Some("string") => {
-            let text = value
-                .as_str()
-                .unwrap_or_else(|| panic!("{at}: not a string"));
+            let Some(text) = value.as_str() else {
+                return fail("not a string");
+            };
             match schema["format"].as_str() {
-                Some("date-time") => {
-                    chrono::DateTime::parse_from_rfc3339(text)
-                        .unwrap_or_else(|e| panic!("{at}: {text} is not a date-time: {e}"));
+                Some("date-time") if chrono::DateTime::parse_from_rfc3339(text).is_err() => {
+                    return fail(&format!("{text} is not a date-time"));
                 }
-                Some("uuid") => {
-                    uuid::Uuid::parse_str(text)
-                        .unwrap_or_else(|e| panic!("{at}: {text} is not a uuid: {e}"));
+                Some("uuid") if uuid::Uuid::parse_str(text).is_err() => {
+                    return fail(&format!("{text} is not a uuid"));
                 }
                 _ => {}
             }
         }
-        Some("integer") => assert!(value.is_i64() || value.is_u64(), "{at}: not an integer"),
-        Some("number") => assert!(value.is_number(), "{at}: not a number"),
-        Some("boolean") => assert!(value.is_boolean(), "{at}: not a boolean"),
+        Some("integer") if !(value.is_i64() || value.is_u64()) => return fail("not an integer"),
+        Some("number") if !value.is_number() => return fail("not a number"),
+        Some("boolean") if !value.is_boolean() => return fail("not a boolean"),
         _ => {}
+    }
+    Ok(())
+}
+
+/// The OAuth contract, `openapi/oauth.json`, once the workspace has one.
+fn oauth_spec() -> Option<&'static Value> {
+    static SPEC: OnceLock<Option<Value>> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/oauth.json");
+        let text = std::fs::read_to_string(path).ok()?;
+        Some(serde_json::from_str(&text).expect("openapi/oauth.json is JSON"))
+    })
+    .as_ref()
+}
+
+/// The shape the emulator's token endpoint answers with, taken from HubSpot's published OAuth
+/// spec (`AccessTokenResponse`, and the `Error` of its default response), written in the
+/// contract's layout: used until `openapi/oauth.json` exists.
+fn oauth_fallback_spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        json!({
+            "components": {"schemas": {
+                "AccessTokenResponse": {
+                    "type": "object",
+                    "required": ["access_token", "expires_in", "refresh_token", "token_type", "token_use"],
+                    "properties": {
+                        "access_token": {"type": "string"},
+                        "refresh_token": {"type": "string"},
+                        "expires_in": {"type": "integer"},
+                        "token_type": {"type": "string"},
+                        "token_use": {"type": "string", "enum": ["access_token"]},
+                        "hub_id": {"type": "integer"},
+                        "user_id": {"type": "integer"},
+                        "scopes": {"type": "array", "items": {"type": "string"}}
+                    }
+                },
+                "Error": spec()["components"]["schemas"]["Error"].clone(),
+                "ErrorDetail": spec()["components"]["schemas"]["ErrorDetail"].clone()
+            }}
+        })
+    })
+}
+
+/// Checks an answer of the OAuth token endpoint against `openapi/oauth.json` (its token
+/// operation's 200 or default response) when the workspace has it, and otherwise against the
+/// shapes above: a 200 is an `AccessTokenResponse`, any other status an `Error`.
+pub fn check_oauth_contract(answer: &Answer) {
+    assert!(
+        answer.header("x-hubspot-correlation-id").is_some(),
+        "every answer carries a correlation id"
+    );
+    let body = answer.json();
+    let success = answer.status == 200;
+    let (root, schema) = match oauth_spec() {
+        Some(root) => {
+            let operation = root["paths"]
+                .as_object()
+                .and_then(|paths| paths.iter().find(|(path, _)| path.ends_with("/token")))
+                .map(|(_, item)| &item["post"])
+                .expect("openapi/oauth.json has a token operation");
+            let responses = &operation["responses"];
+            let mut declared = if success {
+                &responses["200"]
+            } else {
+                responses
+                    .get(answer.status.as_str())
+                    .unwrap_or(&responses["default"])
+            };
+            if let Some(name) = declared["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/responses/"))
+            {
+                declared = &root["components"]["responses"][name];
+            }
+            let schema = declared["content"]
+                .as_object()
+                .and_then(|m| m.values().next())
+                .map(|media| media["schema"].clone())
+                .expect("a declared body");
+            (root, schema)
+        }
+        None => {
+            let name = if success {
+                "AccessTokenResponse"
+            } else {
+                "Error"
+            };
+            (
+                oauth_fallback_spec(),
+                json!({"$ref": format!("#/components/schemas/{name}")}),
+            )
+        }
+    };
+    if let Err(problem) = check_schema(root, &body, &schema, "$") {
+        panic!("{problem}\n{}", answer.body);
     }
 }

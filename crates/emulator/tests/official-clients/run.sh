@@ -2,7 +2,9 @@
 # Runs HubSpot's official clients, unchanged, against the emulator: Python `hubspot-api-client`
 # (pip, in a throwaway venv) and Node `@hubspot/api-client` (npm, in a throwaway folder). Each
 # upserts projects through its generic objects batch upsert (objectType `projects`) with its
-# base URL pointed at the emulator; then the end state is checked through /_emulator/records.
+# base URL pointed at the emulator, and meets a whole-batch 400; the Python client also
+# refreshes an OAuth token at the emulator's token endpoint and writes with it. Then the end
+# state is checked through /_emulator/records.
 #
 # Usage: crates/emulator/tests/official-clients/run.sh
 #   EMULATOR_BIN=path   use this emulator binary instead of building the release one
@@ -14,6 +16,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../../.." && pwd)"
 token="official-clients-token"
+# An OAuth app for the Python client's token refresh; throwaway values for a local emulator.
+oauth_client_id="official-clients-app"
+oauth_client_secret="official-clients-secret"
+oauth_refresh_token="official-clients-refresh"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/hubspot-official-clients.XXXXXX")"
 emulator_pid=""
@@ -34,7 +40,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 if [[ -z "${EMULATOR_BIN:-}" ]]; then
     step "building the emulator (release)"
-    (cd "$root" && cargo build --release --quiet -p hubspot-projects-emulator --bin hubspot-projects-emulator)
+    (cd "$root" && cargo build --release --quiet -p hubspot-projects-emulator --features cli --bin hubspot-projects-emulator)
     target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps \
         | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
     EMULATOR_BIN="$target_dir/release/hubspot-projects-emulator"
@@ -44,6 +50,7 @@ step "starting $EMULATOR_BIN"
 mkfifo "$work/emulator.out"
 "$EMULATOR_BIN" --port 0 \
     --token "$token:crm.objects.projects.read,crm.objects.projects.write" \
+    --oauth-client "$oauth_client_id:$oauth_client_secret:$oauth_refresh_token" \
     >"$work/emulator.out" 2>"$work/emulator.err" &
 emulator_pid=$!
 exec 3<"$work/emulator.out"
@@ -59,6 +66,8 @@ if [[ "$base_url" != http://127.0.0.1:* ]]; then
 fi
 echo "emulator at $base_url"
 export EMULATOR_URL="$base_url" EMULATOR_TOKEN="$token"
+export EMULATOR_OAUTH_CLIENT_ID="$oauth_client_id" EMULATOR_OAUTH_CLIENT_SECRET="$oauth_client_secret"
+export EMULATOR_OAUTH_REFRESH_TOKEN="$oauth_refresh_token"
 
 step "Python: pip install hubspot-api-client"
 python3 -m venv "$work/venv"
@@ -86,6 +95,7 @@ expected = {
     "PY-1": "Python one, renamed",
     "PY-2": "Python two",
     "PY-3": "Python three",
+    "PY-OAUTH": "Python through OAuth",
     "NODE-1": "Node one, renamed",
     "NODE-2": "Node two",
     "NODE-3": "Node three",

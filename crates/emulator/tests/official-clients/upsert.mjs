@@ -44,13 +44,23 @@ check(result.id === first.id, "same record id");
 check(result.properties.hs_name === "Node one, renamed", "new name");
 check(result.properties.hs_pipeline === "default", "untouched property kept");
 
-// A 207 comes back as a normal value, with the failed input in `errors`.
-const mixed = await upsert([
-  ["NODE-4", { hs_name: "Node four" }],
-  ["NODE-5", { no_such_property: "x" }],
-]);
-check(mixed.results.length === 1, `${mixed.results.length} results in the 207`);
-check(mixed.errors && mixed.errors.length === 1, "one error in the 207");
-check(mixed.errors[0].context.objectWriteTraceId[0] === "node-NODE-5", "error names its input");
+// One bad input makes HubSpot reject the whole batch: a 400 naming the property, nothing
+// written.
+let rejected;
+try {
+  await upsert([
+    ["NODE-4", { hs_name: "Node four" }],
+    ["NODE-5", { no_such_property: "x" }],
+  ]);
+} catch (error) {
+  rejected = error;
+}
+check(rejected !== undefined, "a batch with an unknown property is rejected");
+check(rejected.code === 400, `status ${rejected.code}`);
+const said = typeof rejected.body === "string" ? rejected.body : JSON.stringify(rejected.body);
+check(said.includes("PROPERTY_DOESNT_EXIST") && said.includes("no_such_property"), `body ${said}`);
+// Sent alone, the good input is written.
+const alone = await upsert([["NODE-4", { hs_name: "Node four" }]]);
+check(alone.results.length === 1 && (alone.results[0]._new === true || alone.results[0]["new"] === true), "NODE-4 created alone");
 
-console.log("node: @hubspot/api-client upserted 4 projects, updated 1, and saw 1 per-input error");
+console.log("node: @hubspot/api-client upserted 4 projects, updated 1, and saw a whole-batch 400");

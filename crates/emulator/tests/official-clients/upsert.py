@@ -73,4 +73,43 @@ except ApiException as error:
     check(error.status == 400, f"status {error.status}")
     check("non-unique" in error.body, f"body {error.body}")
 
-print("python: hubspot-api-client upserted 3 projects and updated 1")
+# OAuth: the client's own token API refreshes at the emulator's /oauth/v1/token, and the
+# access token it gets writes.
+oauth = HubSpot(host=base_url).oauth.tokens_api
+tokens = oauth.create(
+    grant_type="refresh_token",
+    client_id=os.environ["EMULATOR_OAUTH_CLIENT_ID"],
+    client_secret=os.environ["EMULATOR_OAUTH_CLIENT_SECRET"],
+    refresh_token=os.environ["EMULATOR_OAUTH_REFRESH_TOKEN"],
+)
+check(tokens.token_type == "bearer", f"token type {tokens.token_type}")
+check(tokens.expires_in == 1800, f"expires in {tokens.expires_in}")
+app = HubSpot(access_token=tokens.access_token, host=base_url)
+written = app.crm.objects.batch_api.upsert(
+    object_type="projects",
+    batch_input_simple_public_object_batch_input_upsert=BatchInputSimplePublicObjectBatchInputUpsert(
+        inputs=[
+            SimplePublicObjectBatchInputUpsert(
+                id="PY-OAUTH", id_property="project_code", properties={"hs_name": "Python through OAuth"}
+            )
+        ]
+    ),
+)
+check(written.results[0].new is True, "written with the OAuth access token")
+
+# A wrong secret is HubSpot's 400.
+from hubspot.oauth.exceptions import ApiException as OAuthApiException
+
+try:
+    oauth.create(
+        grant_type="refresh_token",
+        client_id=os.environ["EMULATOR_OAUTH_CLIENT_ID"],
+        client_secret="not-the-secret",
+        refresh_token=os.environ["EMULATOR_OAUTH_REFRESH_TOKEN"],
+    )
+    check(False, "a wrong client secret is refused")
+except OAuthApiException as error:
+    check(error.status == 400, f"status {error.status}")
+    check("BAD_CLIENT_SECRET" in error.body, f"body {error.body}")
+
+print("python: hubspot-api-client upserted 3 projects, updated 1, and wrote 1 through OAuth")
