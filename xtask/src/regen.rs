@@ -1,6 +1,11 @@
-//! `cargo xtask regen [--check] [--from FILE]`.
+//! `cargo xtask regen [--check] [--from FILE]`: every contract under `openapi/` → its packaged
+//! copy in the generated crate → the reviewed snapshot of the generated code.
 
-use hubspot_projects_codegen::{canonical_json, generate, import::extract_batch_upsert};
+use hubspot_projects_codegen::contract::{CONTRACTS, Contract};
+use hubspot_projects_codegen::import::read_upstream;
+use hubspot_projects_codegen::{canonical_json, generate};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,25 +13,52 @@ use std::process::ExitCode;
 /// Options of `cargo xtask regen`.
 #[derive(clap::Args)]
 pub struct RegenArgs {
-    /// Change nothing; fail with the diff when the snapshot or the packaged spec is stale.
+    /// Change nothing; fail with the diff when a contract, a packaged spec or a snapshot is stale.
     #[arg(long, conflicts_with = "from")]
     check: bool,
-    /// Import a spec published by HubSpot (a whole projects spec, or the generic objects spec)
-    /// into openapi/projects.json before regenerating.
+    /// Import a file HubSpot publishes (its projects, generic objects or OAuth spec, any version)
+    /// into the contract it belongs to before regenerating.
     #[arg(long, value_name = "FILE")]
     from: Option<PathBuf>,
 }
 
-/// The contract, and the files derived from it.
-pub const CONTRACT: &str = "openapi/projects.json";
-const PACKAGED_SPEC: &str = "crates/api/spec/projects.json";
-const SNAPSHOT: &str = "crates/api/snapshot/generated.rs";
+/// The files of one contract, relative to the workspace.
+#[derive(Debug)]
+pub struct ContractFiles {
+    /// The contract.
+    pub contract: &'static Contract,
+    /// `openapi/<name>.json`: the contract, in HubSpot's shape.
+    pub spec: String,
+    /// `crates/api/spec/<name>.json`: the copy the generated crate builds from.
+    pub packaged: String,
+    /// `crates/api/snapshot/<name>.rs`: the generated code, for review.
+    pub snapshot: String,
+}
 
+/// The files of every contract.
+pub fn contract_files() -> Vec<ContractFiles> {
+    CONTRACTS
+        .into_iter()
+        .map(|contract| ContractFiles {
+            contract,
+            spec: contract.spec_file(),
+            packaged: format!("crates/api/spec/{}.json", contract.name),
+            snapshot: format!("crates/api/snapshot/{}.rs", contract.name),
+        })
+        .collect()
+}
+
+/// The workspace this xtask acts on: the parent of the `CARGO_MANIFEST_DIR` that `cargo run`
+/// passes at run time, so that a build shared by two checkouts acts on the one it was run from;
+/// the compiled-in one otherwise.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
 }
 
 fn read(root: &Path, relative: &str) -> Result<String, String> {
@@ -72,8 +104,52 @@ pub fn run(args: &RegenArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Imports `from` into the contract it belongs to; returns that contract's name and new text.
+fn import(
+    root: &Path,
+    from: &Path,
+    say: &mut dyn FnMut(&str) -> Result<(), String>,
+) -> Result<(&'static str, String), String> {
+    let refuse =
+        |e: &dyn std::fmt::Display| format!("{}: {e}. Nothing was written.", from.display());
+    let text = std::fs::read_to_string(from)
+        .map_err(|e| format!("cannot read {}: {e}. Nothing was written.", from.display()))?;
+    let upstream = read_upstream(&text).map_err(|e| refuse(&e))?;
+    let contract = upstream.contract;
+    let relative = contract.spec_file();
+    let current = read(root, &relative)?;
+    let current: Option<Value> = match current.trim() {
+        "" => None,
+        text => Some(serde_json::from_str(text).map_err(|e| {
+            format!(
+                "{relative} is not JSON ({e}); restore it (`git checkout {relative}`) before \
+                 importing. Nothing was written."
+            )
+        })?),
+    };
+    let imported = upstream
+        .merge_into(current.as_ref())
+        .map_err(|e| refuse(&e))?;
+    for spelling in &imported.versions {
+        let from_path = if spelling.generic {
+            format!(" (from `{}`)", spelling.upstream_path)
+        } else {
+            String::new()
+        };
+        say(&format!(
+            "importing the {} version {} into {relative}: `{}`{from_path}\n",
+            contract.operation, spelling.version, spelling.path
+        ))?;
+    }
+    for note in &imported.notes {
+        say(&format!("note: {note}\n"))?;
+    }
+    Ok((contract.name, canonical_json(&imported.spec)))
+}
+
 /// Regenerates under `root`, writing diffs and notes to `out`. Returns whether everything was
-/// already up to date. With `check`, writes no file.
+/// already up to date. With `check`, writes no file. Every contract is read, checked and
+/// generated before anything is written, so a failure writes nothing.
 pub fn regen(
     root: &Path,
     check: bool,
@@ -84,38 +160,48 @@ pub fn regen(
         out.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write the output: {e}"))
     };
+    let mut imported: BTreeMap<&str, String> = BTreeMap::new();
     if let Some(from) = from {
-        let upstream = std::fs::read_to_string(from)
-            .map_err(|e| format!("cannot read {}: {e}", from.display()))?;
-        let imported = extract_batch_upsert(&upstream)
-            .map_err(|e| format!("{}: {e}. Nothing was written.", from.display()))?;
-        let text = canonical_json(&imported);
-        // Generate before writing anything, so a spec progenitor cannot take changes nothing.
-        generate(&text).map_err(|e| format!("{}: {e}. Nothing was written.", from.display()))?;
-        let old = read(root, CONTRACT)?;
-        match unified_diff(CONTRACT, &old, &text) {
-            Some(diff) => {
-                say(&diff)?;
-                write(root, CONTRACT, &text)?;
-            }
-            None => say(&format!("{CONTRACT} is unchanged by the import\n"))?,
-        }
+        let (name, text) = import(root, from, &mut say)?;
+        imported.insert(name, text);
     }
 
-    let spec = read(root, CONTRACT)?;
-    if spec.is_empty() {
-        return Err(format!("{CONTRACT} is missing or empty"));
+    // Everything each contract's files should hold, computed before anything is written.
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for files in contract_files() {
+        let contract = files.contract;
+        let relative = files.spec.as_str();
+        let text = match imported.remove(contract.name) {
+            Some(text) => text,
+            None => read(root, relative)?,
+        };
+        if text.trim().is_empty() {
+            return Err(format!(
+                "{relative} is missing or empty: restore it (`git checkout {relative}`) or import \
+                 HubSpot's file with `cargo xtask regen --from FILE`. Nothing was written."
+            ));
+        }
+        let parsed: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{relative} is not JSON: {e}. Nothing was written."))?;
+        if contract.versions_in(&parsed).is_empty() {
+            return Err(format!(
+                "{relative} has no {} (looked for {}): restore it (`git checkout {relative}`) or \
+                 import HubSpot's file with `cargo xtask regen --from FILE`. Nothing was written.",
+                contract.operation,
+                contract.spellings_for_people()
+            ));
+        }
+        // The contract itself is kept in canonical form, so that imports diff cleanly.
+        let spec = canonical_json(&parsed);
+        let code = generate(contract, &spec)
+            .map_err(|e| format!("{relative}: {e}. Nothing was written."))?;
+        wanted.push((files.spec.clone(), spec.clone()));
+        wanted.push((files.packaged.clone(), spec));
+        wanted.push((files.snapshot.clone(), code));
     }
-    // The contract itself is kept in canonical form, so that imports diff cleanly.
-    let parsed = serde_json::from_str(&spec).map_err(|e| format!("{CONTRACT} is not JSON: {e}"))?;
-    let spec = canonical_json(&parsed);
-    let code = generate(&spec).map_err(|e| format!("{CONTRACT}: {e}"))?;
+
     let mut fresh = true;
-    for (relative, generated) in [
-        (CONTRACT, spec.as_str()),
-        (PACKAGED_SPEC, spec.as_str()),
-        (SNAPSHOT, code.as_str()),
-    ] {
+    for (relative, generated) in &wanted {
         let current = read(root, relative)?;
         match unified_diff(relative, &current, generated) {
             None => say(&format!("{relative} is up to date\n"))?,

@@ -31,7 +31,10 @@ pub(crate) struct Answered<A> {
 }
 
 /// The batch upsert's path, generated from `openapi/projects.json` with the client.
-const BATCH_UPSERT_PATH: &str = hubspot_projects_api::paths::BATCH_UPSERT;
+const BATCH_UPSERT_PATH: &str = match hubspot_projects_api::operations::batch_upsert("v3") {
+    Some(operation) => operation.path,
+    None => panic!("openapi/projects.json has no v3 batch upsert"),
+};
 
 /// Why a batch got no 2xx answer.
 pub(crate) enum Unanswered {
