@@ -189,7 +189,9 @@ impl Upstream {
                 let Some(kind_map) = kind_map.as_object_mut() else {
                     return Err(ImportError::BadContract);
                 };
+                // Security schemes do not shape the generated code: their changes need no note.
                 if let Some(old) = kind_map.get(name)
+                    && kind != "securitySchemes"
                     && without_text(old) != without_text(item)
                     && !untouched.is_empty()
                 {
