@@ -52,7 +52,13 @@ pub fn contract_files() -> Vec<ContractFiles> {
 /// passes at run time, so that a build shared by two checkouts acts on the one it was run from;
 /// the compiled-in one otherwise.
 pub fn workspace_root() -> PathBuf {
-    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+    workspace_root_from(std::env::var_os("CARGO_MANIFEST_DIR"))
+}
+
+/// The workspace above xtask's manifest directory `at_run_time`, or above the compiled-in one.
+fn workspace_root_from(at_run_time: Option<std::ffi::OsString>) -> PathBuf {
+    let manifest_dir = at_run_time
+        .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest_dir
@@ -225,9 +231,11 @@ mod tests {
     /// A scratch copy of the files regen reads and writes.
     fn scratch() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        for relative in [CONTRACT, PACKAGED_SPEC, SNAPSHOT] {
-            let text = std::fs::read_to_string(workspace_root().join(relative)).unwrap();
-            write(dir.path(), relative, &text).unwrap();
+        for files in contract_files() {
+            for relative in [&files.spec, &files.packaged, &files.snapshot] {
+                let text = std::fs::read_to_string(workspace_root().join(relative)).unwrap();
+                write(dir.path(), relative, &text).unwrap();
+            }
         }
         dir
     }
@@ -238,17 +246,38 @@ mod tests {
         (result, String::from_utf8(out).unwrap())
     }
 
+    fn fixture(name: &str) -> PathBuf {
+        workspace_root().join("crates/codegen/tests/fixtures").join(name)
+    }
+
+    fn read_scratch(dir: &tempfile::TempDir, relative: &str) -> String {
+        std::fs::read_to_string(dir.path().join(relative)).unwrap()
+    }
+
     #[test]
     fn the_committed_files_are_fresh() {
         let dir = scratch();
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(true), "{out}");
+        assert!(out.contains("crates/api/snapshot/oauth.rs is up to date"), "{out}");
+    }
+
+    #[test]
+    fn the_workspace_is_the_one_cargo_runs_from() {
+        let elsewhere = Path::new("/somewhere/else/xtask");
+        assert_eq!(
+            workspace_root_from(Some(elsewhere.as_os_str().to_owned())),
+            Path::new("/somewhere/else")
+        );
+        let compiled_in = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        assert_eq!(workspace_root_from(None), compiled_in);
+        assert_eq!(workspace_root_from(Some("".into())), compiled_in);
     }
 
     #[test]
     fn a_spec_edit_fails_the_check_with_a_diff_until_regen_runs() {
         let dir = scratch();
-        let path = dir.path().join(CONTRACT);
+        let path = dir.path().join("openapi/projects.json");
         let mut spec: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         spec["components"]["schemas"]["SimplePublicUpsertObject"]["properties"]["pipelineLabel"] = serde_json::json!({ "type": "string", "description": "The label of the record's pipeline." });
@@ -256,14 +285,8 @@ mod tests {
 
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(false), "{out}");
-        assert!(
-            out.contains("--- a/crates/api/snapshot/generated.rs"),
-            "{out}"
-        );
-        assert!(
-            out.contains("+++ b/crates/api/snapshot/generated.rs"),
-            "{out}"
-        );
+        assert!(out.contains("--- a/crates/api/snapshot/projects.rs"), "{out}");
+        assert!(out.contains("+++ b/crates/api/snapshot/projects.rs"), "{out}");
         assert!(
             out.contains(
                 "+        pub pipeline_label: ::std::option::Option<::std::string::String>,"
@@ -272,7 +295,7 @@ mod tests {
         );
         assert!(out.contains("+++ b/crates/api/spec/projects.json"), "{out}");
         // --check wrote nothing.
-        let snapshot = std::fs::read_to_string(dir.path().join(SNAPSHOT)).unwrap();
+        let snapshot = read_scratch(&dir, "crates/api/snapshot/projects.rs");
         assert!(!snapshot.contains("pipeline_label"));
 
         let (result, out) = run_regen(dir.path(), false, None);
@@ -284,26 +307,44 @@ mod tests {
     #[test]
     fn from_imports_an_upstream_file_and_shows_both_diffs() {
         let dir = scratch();
-        let fixture = workspace_root().join("crates/codegen/tests/fixtures/upstream-objects.json");
-        let (result, out) = run_regen(dir.path(), false, Some(&fixture));
+        let (result, out) = run_regen(dir.path(), false, Some(&fixture("objects-v3.json")));
         assert_eq!(result, Ok(false), "{out}");
+        assert!(
+            out.contains(
+                "importing the projects batch upsert version v3 into openapi/projects.json: \
+                 `/crm/objects/v3/projects/batch/upsert` (from \
+                 `/crm/v3/objects/{objectType}/batch/upsert`)"
+            ),
+            "{out}"
+        );
         assert!(out.contains("+++ b/openapi/projects.json"), "{out}");
         assert!(
             out.contains("by unique property values"),
             "the new summary shows in the diffs: {out}"
         );
-        assert!(
-            out.contains("+++ b/crates/api/snapshot/generated.rs"),
-            "{out}"
-        );
+        assert!(out.contains("+++ b/crates/api/snapshot/projects.rs"), "{out}");
+        assert!(out.contains("crates/api/snapshot/oauth.rs is up to date"), "{out}");
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(true), "{out}");
     }
 
     #[test]
+    fn an_oauth_file_goes_into_the_oauth_contract() {
+        let dir = scratch();
+        let (result, out) = run_regen(dir.path(), false, Some(&fixture("oauth-v1.json")));
+        assert_eq!(result, Ok(false), "{out}");
+        assert!(
+            out.contains("importing the OAuth token request version v1 into openapi/oauth.json"),
+            "{out}"
+        );
+        assert!(out.contains("+++ b/openapi/oauth.json"), "{out}");
+        assert!(out.contains("openapi/projects.json is up to date"), "{out}");
+    }
+
+    #[test]
     fn a_bad_upstream_file_writes_nothing() {
         let dir = scratch();
-        let before = std::fs::read_to_string(dir.path().join(CONTRACT)).unwrap();
+        let before = read_scratch(&dir, "openapi/projects.json");
         let bad = dir.path().join("spec.yaml");
         std::fs::write(&bad, "openapi: 3.0.1\n").unwrap();
         let (result, _) = run_regen(dir.path(), false, Some(&bad));
@@ -312,9 +353,33 @@ mod tests {
             error.contains("not JSON") && error.contains("Nothing was written"),
             "{error}"
         );
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join(CONTRACT)).unwrap(),
-            before
+        assert_eq!(read_scratch(&dir, "openapi/projects.json"), before);
+    }
+
+    #[test]
+    fn a_contract_without_its_operation_is_refused_and_nothing_is_written() {
+        let dir = scratch();
+        // Something else is stale, so that a write would show.
+        let stale = "crates/api/snapshot/oauth.rs";
+        std::fs::write(dir.path().join(stale), "stale\n").unwrap();
+        let path = dir.path().join("openapi/projects.json");
+        let mut spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        spec["paths"] = serde_json::json!({});
+        let emptied = canonical_json(&spec);
+        std::fs::write(&path, &emptied).unwrap();
+
+        let (result, out) = run_regen(dir.path(), false, None);
+        let error = result.unwrap_err();
+        assert!(
+            error.contains("openapi/projects.json has no projects batch upsert"),
+            "{error}"
         );
+        assert!(error.contains("git checkout openapi/projects.json"), "{error}");
+        assert!(error.contains("--from"), "{error}");
+        assert!(error.contains("Nothing was written"), "{error}");
+        assert!(!out.contains("regenerated"), "{out}");
+        assert_eq!(read_scratch(&dir, stale), "stale\n");
+        assert_eq!(read_scratch(&dir, "openapi/projects.json"), emptied);
     }
 }
