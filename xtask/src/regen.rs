@@ -247,7 +247,9 @@ mod tests {
     }
 
     fn fixture(name: &str) -> PathBuf {
-        workspace_root().join("crates/codegen/tests/fixtures").join(name)
+        workspace_root()
+            .join("crates/codegen/tests/fixtures")
+            .join(name)
     }
 
     fn read_scratch(dir: &tempfile::TempDir, relative: &str) -> String {
@@ -259,7 +261,10 @@ mod tests {
         let dir = scratch();
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(true), "{out}");
-        assert!(out.contains("crates/api/snapshot/oauth.rs is up to date"), "{out}");
+        assert!(
+            out.contains("crates/api/snapshot/oauth.rs is up to date"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -285,8 +290,14 @@ mod tests {
 
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(false), "{out}");
-        assert!(out.contains("--- a/crates/api/snapshot/projects.rs"), "{out}");
-        assert!(out.contains("+++ b/crates/api/snapshot/projects.rs"), "{out}");
+        assert!(
+            out.contains("--- a/crates/api/snapshot/projects.rs"),
+            "{out}"
+        );
+        assert!(
+            out.contains("+++ b/crates/api/snapshot/projects.rs"),
+            "{out}"
+        );
         assert!(
             out.contains(
                 "+        pub pipeline_label: ::std::option::Option<::std::string::String>,"
@@ -322,8 +333,14 @@ mod tests {
             out.contains("by unique property values"),
             "the new summary shows in the diffs: {out}"
         );
-        assert!(out.contains("+++ b/crates/api/snapshot/projects.rs"), "{out}");
-        assert!(out.contains("crates/api/snapshot/oauth.rs is up to date"), "{out}");
+        assert!(
+            out.contains("+++ b/crates/api/snapshot/projects.rs"),
+            "{out}"
+        );
+        assert!(
+            out.contains("crates/api/snapshot/oauth.rs is up to date"),
+            "{out}"
+        );
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(true), "{out}");
     }
@@ -375,7 +392,10 @@ mod tests {
             error.contains("openapi/projects.json has no projects batch upsert"),
             "{error}"
         );
-        assert!(error.contains("git checkout openapi/projects.json"), "{error}");
+        assert!(
+            error.contains("git checkout openapi/projects.json"),
+            "{error}"
+        );
         assert!(error.contains("--from"), "{error}");
         assert!(error.contains("Nothing was written"), "{error}");
         assert!(!out.contains("regenerated"), "{out}");
