@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn versions_order_by_release() {
-        let mut versions = vec![
+        let mut versions = [
             v("2026-09"),
             v("v3"),
             v("2026-09-beta"),
