@@ -82,3 +82,36 @@ async fn the_span_records_method_path_status_and_correlation_id() {
         Some("c0ffee00-0000-4000-8000-000000000001")
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_oauth_client_records_its_span_without_the_secrets() {
+    let fields = Fields::default();
+    let subscriber = tracing_subscriber::registry().with(Capture(fields.clone()));
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let operation = operations::default_oauth_token();
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(POST).path(operation.path);
+        then.status(400).body("{}");
+    });
+    let client = hubspot_projects_api::oauth::Client::new(&server.base_url());
+    let body = hubspot_projects_api::oauth::types::TokenRequest {
+        client_secret: Some("secret-s3cr3t".into()),
+        refresh_token: Some("refresh-r3fr3sh".into()),
+        ..Default::default()
+    };
+    assert!(common::token(&client, operation, &body).await.is_err());
+
+    let recorded = fields.0.lock().unwrap().clone();
+    assert!(
+        recorded.contains(&("path".to_string(), operation.path.to_string())),
+        "{recorded:?}"
+    );
+    assert!(
+        recorded.contains(&("status".to_string(), "400".to_string())),
+        "{recorded:?}"
+    );
+    let all = format!("{recorded:?}");
+    assert!(!all.contains("s3cr3t") && !all.contains("r3fr3sh"), "{all}");
+}
