@@ -1,7 +1,7 @@
 //! The rewrites that make HubSpot's spec, as HubSpot publishes it, acceptable to progenitor 0.15
 //! and faithful to what the live API really sends.
 //!
-//! `openapi/projects.json` stays in HubSpot's own shape so that a newer HubSpot file can replace
+//! The contracts under `openapi/` stay in HubSpot's own shape so that a newer HubSpot file can replace
 //! it (`cargo xtask regen --from`). Every deviation needed for code generation, and every
 //! leniency that real responses demand, lives here instead, one named rule per quirk:
 //!
