@@ -1,8 +1,8 @@
 //! The rewrites that make HubSpot's spec, as HubSpot publishes it, acceptable to progenitor 0.15
 //! and faithful to what the live API really sends.
 //!
-//! The contracts under `openapi/` stay in HubSpot's own shape so that a newer HubSpot file can replace
-//! it (`cargo xtask regen --from`). Every deviation needed for code generation, and every
+//! The contracts under `openapi/` stay in HubSpot's own shape, so that HubSpot's next files can
+//! be imported into them (`cargo xtask regen --from`). Every deviation needed for code generation, and every
 //! leniency that real responses demand, lives here instead, one named rule per quirk:
 //!
 //! | rule | why |
