@@ -1,12 +1,17 @@
 //! `cargo xtask`: the one entry point for project chores.
 //!
-//! - `cargo xtask regen` regenerates the reviewed snapshot of the generated client and the
-//!   packaged copy of the spec from `openapi/projects.json`, printing a unified diff of what
-//!   changed.
-//! - `cargo xtask regen --check` changes nothing and fails (printing the diff) when either is
+//! - `cargo xtask regen` regenerates, for each contract under `openapi/` (`projects.json`,
+//!   `oauth.json`), the packaged copy of the spec and the reviewed snapshot of the generated
+//!   client, printing a unified diff of what changed. A contract that lacks its operation is
+//!   refused, and nothing is written.
+//! - `cargo xtask regen --check` changes nothing and fails (printing the diff) when anything is
 //!   stale. CI runs it.
-//! - `cargo xtask regen --from FILE` imports HubSpot's published spec first: it extracts the
-//!   projects batch upsert into `openapi/projects.json`, then regenerates.
+//! - `cargo xtask regen --from FILE` imports a file HubSpot publishes first (projects, generic
+//!   objects or OAuth; `v3`, dated or beta): it replaces the versions of the operation the file
+//!   carries in the contract it belongs to, keeps the others, then regenerates.
+//!
+//! The workspace is the parent of the `CARGO_MANIFEST_DIR` that `cargo run` passes, so a build
+//! shared by two checkouts acts on the one it was run from.
 //! - `cargo xtask bench [--quick] [--json PATH]` measures the client, the emulator and the CLI.
 
 mod bench;
@@ -25,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Regenerate the client snapshot (and the packaged spec) from openapi/projects.json.
+    /// Regenerate the client snapshots (and the packaged specs) from the contracts in openapi/.
     Regen(regen::RegenArgs),
     /// Measure throughput, pacing, fault handling and streaming memory against the emulator.
     Bench(bench::BenchArgs),

@@ -1,6 +1,11 @@
-//! `cargo xtask regen [--check] [--from FILE]`.
+//! `cargo xtask regen [--check] [--from FILE]`: every contract under `openapi/` → its packaged
+//! copy in the generated crate → the reviewed snapshot of the generated code.
 
-use hubspot_projects_codegen::{canonical_json, generate, import::extract_batch_upsert};
+use hubspot_projects_codegen::contract::{CONTRACTS, Contract};
+use hubspot_projects_codegen::import::read_upstream;
+use hubspot_projects_codegen::{canonical_json, generate};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,25 +13,58 @@ use std::process::ExitCode;
 /// Options of `cargo xtask regen`.
 #[derive(clap::Args)]
 pub struct RegenArgs {
-    /// Change nothing; fail with the diff when the snapshot or the packaged spec is stale.
+    /// Change nothing; fail with the diff when a contract, a packaged spec or a snapshot is stale.
     #[arg(long, conflicts_with = "from")]
     check: bool,
-    /// Import a spec published by HubSpot (a whole projects spec, or the generic objects spec)
-    /// into openapi/projects.json before regenerating.
+    /// Import a file HubSpot publishes (its projects, generic objects or OAuth spec, any version)
+    /// into the contract it belongs to before regenerating.
     #[arg(long, value_name = "FILE")]
     from: Option<PathBuf>,
 }
 
-/// The contract, and the files derived from it.
-pub const CONTRACT: &str = "openapi/projects.json";
-const PACKAGED_SPEC: &str = "crates/api/spec/projects.json";
-const SNAPSHOT: &str = "crates/api/snapshot/generated.rs";
+/// The files of one contract, relative to the workspace.
+#[derive(Debug)]
+pub struct ContractFiles {
+    /// The contract.
+    pub contract: &'static Contract,
+    /// `openapi/<name>.json`: the contract, in HubSpot's shape.
+    pub spec: String,
+    /// `crates/api/spec/<name>.json`: the copy the generated crate builds from.
+    pub packaged: String,
+    /// `crates/api/snapshot/<name>.rs`: the generated code, for review.
+    pub snapshot: String,
+}
 
+/// The files of every contract.
+pub fn contract_files() -> Vec<ContractFiles> {
+    CONTRACTS
+        .into_iter()
+        .map(|contract| ContractFiles {
+            contract,
+            spec: contract.spec_file(),
+            packaged: format!("crates/api/spec/{}.json", contract.name),
+            snapshot: format!("crates/api/snapshot/{}.rs", contract.name),
+        })
+        .collect()
+}
+
+/// The workspace this xtask acts on: the parent of the `CARGO_MANIFEST_DIR` that `cargo run`
+/// passes at run time, so that a build shared by two checkouts acts on the one it was run from;
+/// the compiled-in one otherwise.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    workspace_root_from(std::env::var_os("CARGO_MANIFEST_DIR"))
+}
+
+/// The workspace above xtask's manifest directory `at_run_time`, or above the compiled-in one.
+fn workspace_root_from(at_run_time: Option<std::ffi::OsString>) -> PathBuf {
+    let manifest_dir = at_run_time
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
-        .expect("xtask sits in the workspace")
-        .to_path_buf()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
 }
 
 fn read(root: &Path, relative: &str) -> Result<String, String> {
@@ -72,8 +110,52 @@ pub fn run(args: &RegenArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Imports `from` into the contract it belongs to; returns that contract's name and new text.
+fn import(
+    root: &Path,
+    from: &Path,
+    say: &mut dyn FnMut(&str) -> Result<(), String>,
+) -> Result<(&'static str, String), String> {
+    let refuse =
+        |e: &dyn std::fmt::Display| format!("{}: {e}. Nothing was written.", from.display());
+    let text = std::fs::read_to_string(from)
+        .map_err(|e| format!("cannot read {}: {e}. Nothing was written.", from.display()))?;
+    let upstream = read_upstream(&text).map_err(|e| refuse(&e))?;
+    let contract = upstream.contract;
+    let relative = contract.spec_file();
+    let current = read(root, &relative)?;
+    let current: Option<Value> = match current.trim() {
+        "" => None,
+        text => Some(serde_json::from_str(text).map_err(|e| {
+            format!(
+                "{relative} is not JSON ({e}); restore it (`git checkout {relative}`) before \
+                 importing. Nothing was written."
+            )
+        })?),
+    };
+    let imported = upstream
+        .merge_into(current.as_ref())
+        .map_err(|e| refuse(&e))?;
+    for spelling in &imported.versions {
+        let from_path = if spelling.generic {
+            format!(" (from `{}`)", spelling.upstream_path)
+        } else {
+            String::new()
+        };
+        say(&format!(
+            "importing the {} version {} into {relative}: `{}`{from_path}\n",
+            contract.operation, spelling.version, spelling.path
+        ))?;
+    }
+    for note in &imported.notes {
+        say(&format!("note: {note}\n"))?;
+    }
+    Ok((contract.name, canonical_json(&imported.spec)))
+}
+
 /// Regenerates under `root`, writing diffs and notes to `out`. Returns whether everything was
-/// already up to date. With `check`, writes no file.
+/// already up to date. With `check`, writes no file. Every contract is read, checked and
+/// generated before anything is written, so a failure writes nothing.
 pub fn regen(
     root: &Path,
     check: bool,
@@ -84,38 +166,48 @@ pub fn regen(
         out.write_all(text.as_bytes())
             .map_err(|e| format!("cannot write the output: {e}"))
     };
+    let mut imported: BTreeMap<&str, String> = BTreeMap::new();
     if let Some(from) = from {
-        let upstream = std::fs::read_to_string(from)
-            .map_err(|e| format!("cannot read {}: {e}", from.display()))?;
-        let imported = extract_batch_upsert(&upstream)
-            .map_err(|e| format!("{}: {e}. Nothing was written.", from.display()))?;
-        let text = canonical_json(&imported);
-        // Generate before writing anything, so a spec progenitor cannot take changes nothing.
-        generate(&text).map_err(|e| format!("{}: {e}. Nothing was written.", from.display()))?;
-        let old = read(root, CONTRACT)?;
-        match unified_diff(CONTRACT, &old, &text) {
-            Some(diff) => {
-                say(&diff)?;
-                write(root, CONTRACT, &text)?;
-            }
-            None => say(&format!("{CONTRACT} is unchanged by the import\n"))?,
-        }
+        let (name, text) = import(root, from, &mut say)?;
+        imported.insert(name, text);
     }
 
-    let spec = read(root, CONTRACT)?;
-    if spec.is_empty() {
-        return Err(format!("{CONTRACT} is missing or empty"));
+    // Everything each contract's files should hold, computed before anything is written.
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    for files in contract_files() {
+        let contract = files.contract;
+        let relative = files.spec.as_str();
+        let text = match imported.remove(contract.name) {
+            Some(text) => text,
+            None => read(root, relative)?,
+        };
+        if text.trim().is_empty() {
+            return Err(format!(
+                "{relative} is missing or empty: restore it (`git checkout {relative}`) or import \
+                 HubSpot's file with `cargo xtask regen --from FILE`. Nothing was written."
+            ));
+        }
+        let parsed: Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{relative} is not JSON: {e}. Nothing was written."))?;
+        if contract.versions_in(&parsed).is_empty() {
+            return Err(format!(
+                "{relative} has no {} (looked for {}): restore it (`git checkout {relative}`) or \
+                 import HubSpot's file with `cargo xtask regen --from FILE`. Nothing was written.",
+                contract.operation,
+                contract.spellings_for_people()
+            ));
+        }
+        // The contract itself is kept in canonical form, so that imports diff cleanly.
+        let spec = canonical_json(&parsed);
+        let code = generate(contract, &spec)
+            .map_err(|e| format!("{relative}: {e}. Nothing was written."))?;
+        wanted.push((files.spec.clone(), spec.clone()));
+        wanted.push((files.packaged.clone(), spec));
+        wanted.push((files.snapshot.clone(), code));
     }
-    // The contract itself is kept in canonical form, so that imports diff cleanly.
-    let parsed = serde_json::from_str(&spec).map_err(|e| format!("{CONTRACT} is not JSON: {e}"))?;
-    let spec = canonical_json(&parsed);
-    let code = generate(&spec).map_err(|e| format!("{CONTRACT}: {e}"))?;
+
     let mut fresh = true;
-    for (relative, generated) in [
-        (CONTRACT, spec.as_str()),
-        (PACKAGED_SPEC, spec.as_str()),
-        (SNAPSHOT, code.as_str()),
-    ] {
+    for (relative, generated) in &wanted {
         let current = read(root, relative)?;
         match unified_diff(relative, &current, generated) {
             None => say(&format!("{relative} is up to date\n"))?,
@@ -139,9 +231,11 @@ mod tests {
     /// A scratch copy of the files regen reads and writes.
     fn scratch() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        for relative in [CONTRACT, PACKAGED_SPEC, SNAPSHOT] {
-            let text = std::fs::read_to_string(workspace_root().join(relative)).unwrap();
-            write(dir.path(), relative, &text).unwrap();
+        for files in contract_files() {
+            for relative in [&files.spec, &files.packaged, &files.snapshot] {
+                let text = std::fs::read_to_string(workspace_root().join(relative)).unwrap();
+                write(dir.path(), relative, &text).unwrap();
+            }
         }
         dir
     }
@@ -152,17 +246,43 @@ mod tests {
         (result, String::from_utf8(out).unwrap())
     }
 
+    fn fixture(name: &str) -> PathBuf {
+        workspace_root()
+            .join("crates/codegen/tests/fixtures")
+            .join(name)
+    }
+
+    fn read_scratch(dir: &tempfile::TempDir, relative: &str) -> String {
+        std::fs::read_to_string(dir.path().join(relative)).unwrap()
+    }
+
     #[test]
     fn the_committed_files_are_fresh() {
         let dir = scratch();
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(true), "{out}");
+        assert!(
+            out.contains("crates/api/snapshot/oauth.rs is up to date"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_workspace_is_the_one_cargo_runs_from() {
+        let elsewhere = Path::new("/somewhere/else/xtask");
+        assert_eq!(
+            workspace_root_from(Some(elsewhere.as_os_str().to_owned())),
+            Path::new("/somewhere/else")
+        );
+        let compiled_in = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        assert_eq!(workspace_root_from(None), compiled_in);
+        assert_eq!(workspace_root_from(Some("".into())), compiled_in);
     }
 
     #[test]
     fn a_spec_edit_fails_the_check_with_a_diff_until_regen_runs() {
         let dir = scratch();
-        let path = dir.path().join(CONTRACT);
+        let path = dir.path().join("openapi/projects.json");
         let mut spec: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         spec["components"]["schemas"]["SimplePublicUpsertObject"]["properties"]["pipelineLabel"] = serde_json::json!({ "type": "string", "description": "The label of the record's pipeline." });
@@ -171,11 +291,11 @@ mod tests {
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(false), "{out}");
         assert!(
-            out.contains("--- a/crates/api/snapshot/generated.rs"),
+            out.contains("--- a/crates/api/snapshot/projects.rs"),
             "{out}"
         );
         assert!(
-            out.contains("+++ b/crates/api/snapshot/generated.rs"),
+            out.contains("+++ b/crates/api/snapshot/projects.rs"),
             "{out}"
         );
         assert!(
@@ -186,7 +306,7 @@ mod tests {
         );
         assert!(out.contains("+++ b/crates/api/spec/projects.json"), "{out}");
         // --check wrote nothing.
-        let snapshot = std::fs::read_to_string(dir.path().join(SNAPSHOT)).unwrap();
+        let snapshot = read_scratch(&dir, "crates/api/snapshot/projects.rs");
         assert!(!snapshot.contains("pipeline_label"));
 
         let (result, out) = run_regen(dir.path(), false, None);
@@ -198,16 +318,27 @@ mod tests {
     #[test]
     fn from_imports_an_upstream_file_and_shows_both_diffs() {
         let dir = scratch();
-        let fixture = workspace_root().join("crates/codegen/tests/fixtures/upstream-objects.json");
-        let (result, out) = run_regen(dir.path(), false, Some(&fixture));
+        let (result, out) = run_regen(dir.path(), false, Some(&fixture("objects-v3.json")));
         assert_eq!(result, Ok(false), "{out}");
+        assert!(
+            out.contains(
+                "importing the projects batch upsert version v3 into openapi/projects.json: \
+                 `/crm/objects/v3/projects/batch/upsert` (from \
+                 `/crm/v3/objects/{objectType}/batch/upsert`)"
+            ),
+            "{out}"
+        );
         assert!(out.contains("+++ b/openapi/projects.json"), "{out}");
         assert!(
             out.contains("by unique property values"),
             "the new summary shows in the diffs: {out}"
         );
         assert!(
-            out.contains("+++ b/crates/api/snapshot/generated.rs"),
+            out.contains("+++ b/crates/api/snapshot/projects.rs"),
+            "{out}"
+        );
+        assert!(
+            out.contains("crates/api/snapshot/oauth.rs is up to date"),
             "{out}"
         );
         let (result, out) = run_regen(dir.path(), true, None);
@@ -215,9 +346,22 @@ mod tests {
     }
 
     #[test]
+    fn an_oauth_file_goes_into_the_oauth_contract() {
+        let dir = scratch();
+        let (result, out) = run_regen(dir.path(), false, Some(&fixture("oauth-v1.json")));
+        assert_eq!(result, Ok(false), "{out}");
+        assert!(
+            out.contains("importing the OAuth token request version v1 into openapi/oauth.json"),
+            "{out}"
+        );
+        assert!(out.contains("+++ b/openapi/oauth.json"), "{out}");
+        assert!(out.contains("openapi/projects.json is up to date"), "{out}");
+    }
+
+    #[test]
     fn a_bad_upstream_file_writes_nothing() {
         let dir = scratch();
-        let before = std::fs::read_to_string(dir.path().join(CONTRACT)).unwrap();
+        let before = read_scratch(&dir, "openapi/projects.json");
         let bad = dir.path().join("spec.yaml");
         std::fs::write(&bad, "openapi: 3.0.1\n").unwrap();
         let (result, _) = run_regen(dir.path(), false, Some(&bad));
@@ -226,9 +370,36 @@ mod tests {
             error.contains("not JSON") && error.contains("Nothing was written"),
             "{error}"
         );
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join(CONTRACT)).unwrap(),
-            before
+        assert_eq!(read_scratch(&dir, "openapi/projects.json"), before);
+    }
+
+    #[test]
+    fn a_contract_without_its_operation_is_refused_and_nothing_is_written() {
+        let dir = scratch();
+        // Something else is stale, so that a write would show.
+        let stale = "crates/api/snapshot/oauth.rs";
+        std::fs::write(dir.path().join(stale), "stale\n").unwrap();
+        let path = dir.path().join("openapi/projects.json");
+        let mut spec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        spec["paths"] = serde_json::json!({});
+        let emptied = canonical_json(&spec);
+        std::fs::write(&path, &emptied).unwrap();
+
+        let (result, out) = run_regen(dir.path(), false, None);
+        let error = result.unwrap_err();
+        assert!(
+            error.contains("openapi/projects.json has no projects batch upsert"),
+            "{error}"
         );
+        assert!(
+            error.contains("git checkout openapi/projects.json"),
+            "{error}"
+        );
+        assert!(error.contains("--from"), "{error}");
+        assert!(error.contains("Nothing was written"), "{error}");
+        assert!(!out.contains("regenerated"), "{out}");
+        assert_eq!(read_scratch(&dir, stale), "stale\n");
+        assert_eq!(read_scratch(&dir, "openapi/projects.json"), emptied);
     }
 }

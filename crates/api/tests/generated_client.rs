@@ -1,10 +1,21 @@
-//! The generated client against a real HTTP server on loopback (httpmock).
+//! The generated projects client against a real HTTP server on loopback (httpmock). Paths come
+//! from the contract's descriptors, never from the test.
+
+mod common;
 
 use httpmock::prelude::*;
-use hubspot_projects_api::{BatchStatus, ByteStream, Client, Error, types};
+use hubspot_projects_api::{BatchStatus, ByteStream, Client, Error, Operation, operations, types};
 use serde_json::json;
 
-const PATH: &str = "/crm/objects/v3/projects/batch/upsert";
+/// The version these tests call, unless they call every one.
+fn default() -> &'static Operation {
+    operations::default_batch_upsert()
+}
+
+/// Sends `body()` with the default version's method.
+async fn send(server: &MockServer) -> common::BatchAnswer {
+    common::batch_upsert(&client(server), default(), &body()).await
+}
 
 fn client(server: &MockServer) -> Client {
     let mut headers = reqwest::header::HeaderMap::new();
@@ -61,12 +72,57 @@ async fn error_body(error: Error<ByteStream>) -> (u16, String) {
 }
 
 #[tokio::test]
+async fn every_descriptor_is_what_its_method_sends() {
+    assert!(
+        operations::BATCH_UPSERT.len() >= 3,
+        "v3, 2026-03 and 2026-09"
+    );
+    for operation in operations::BATCH_UPSERT {
+        let server = MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(operation.method)
+                    .path(operation.path)
+                    .header("content-type", operation.content_type)
+                    .header("accept", operation.accept);
+                then.status(200)
+                    .json_body(answer(json!([result("101", true)])));
+            })
+            .await;
+        let response = common::batch_upsert(&client(&server), operation, &body())
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", operation.method_name));
+        assert_eq!(response.status(), 200, "{}", operation.method_name);
+        mock.assert_calls_async(1).await;
+    }
+}
+
+#[test]
+fn the_default_version_is_the_newest_generally_available_one() {
+    let versions: Vec<_> = operations::BATCH_UPSERT.iter().map(|o| o.version).collect();
+    assert_eq!(versions, ["v3", "2026-03", "2026-09"], "oldest first");
+    assert_eq!(default().version, "2026-09");
+    assert!(!default().beta);
+    assert_eq!(
+        operations::batch_upsert("2026-03").map(|o| o.method_name),
+        Some("batch_upsert_2026_03")
+    );
+    assert_eq!(operations::batch_upsert("2027-03"), None);
+    for operation in operations::BATCH_UPSERT {
+        assert_eq!(
+            operation.path,
+            format!("/crm/objects/{}/projects/batch/upsert", operation.version)
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_request_has_the_method_path_auth_content_type_and_the_seed_shape() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
             when.method(POST)
-                .path(PATH)
+                .path(default().path)
                 .header("authorization", "Bearer pat-na1-test")
                 .header("content-type", "application/json")
                 .header_missing("api-version")
@@ -78,9 +134,8 @@ async fn the_request_has_the_method_path_auth_content_type_and_the_seed_shape() 
                 .json_body(answer(json!([result("101", true)])));
         })
         .await;
-    let response = client(&server).batch_upsert(&body()).await.unwrap();
+    let response = send(&server).await.unwrap();
     mock.assert_async().await;
-    assert_eq!(hubspot_projects_api::paths::BATCH_UPSERT, PATH);
     assert_eq!(response.status(), 200);
     let answer = response.into_inner();
     assert_eq!(answer.status, BatchStatus::Complete);
@@ -103,10 +158,10 @@ async fn a_207_keeps_its_errors_and_count() {
         "context": { "id": ["PRJ-2"] }, "errors": [], "links": {}, "subCategory": "UNKNOWN_PROPERTY"
     }]);
     server.mock(|when, then| {
-        when.method(POST).path(PATH);
+        when.method(POST).path(default().path);
         then.status(207).json_body(reply);
     });
-    let response = client(&server).batch_upsert(&body()).await.unwrap();
+    let response = send(&server).await.unwrap();
     assert_eq!(response.status(), 207);
     let answer = response.into_inner();
     assert_eq!(answer.num_errors, Some(1));
@@ -120,6 +175,35 @@ async fn a_207_keeps_its_errors_and_count() {
 }
 
 #[tokio::test]
+async fn a_207_with_an_error_code_and_category_in_no_enum_decodes() {
+    let server = MockServer::start_async().await;
+    let mut one = result("101", true);
+    one["warnings"] =
+        json!([{ "category": "A_WARNING_NOBODY_KNOWS", "context": {}, "message": "w" }]);
+    let mut reply = answer(json!([one]));
+    reply["numErrors"] = json!(1);
+    reply["errors"] = json!([{
+        "status": "error", "category": "A_CATEGORY_ADDED_LATER", "message": "new kind of failure",
+        "context": { "id": ["PRJ-2"] }, "links": {},
+        "errors": [{ "message": "m", "code": "A_CODE_ADDED_LATER", "in": "properties" }]
+    }]);
+    server.mock(|when, then| {
+        when.method(POST).path(default().path);
+        then.status(207).json_body(reply);
+    });
+    let answer = send(&server).await.unwrap().into_inner();
+    assert_eq!(answer.errors[0].category, "A_CATEGORY_ADDED_LATER");
+    assert_eq!(
+        answer.errors[0].errors[0].code.as_deref(),
+        Some("A_CODE_ADDED_LATER")
+    );
+    assert_eq!(
+        answer.results[0].warnings[0].category,
+        "A_WARNING_NOBODY_KNOWS"
+    );
+}
+
+#[tokio::test]
 async fn a_207_with_empty_results_decodes() {
     let server = MockServer::start_async().await;
     let mut reply = answer(json!([]));
@@ -129,14 +213,10 @@ async fn a_207_with_empty_results_decodes() {
         "context": {}, "errors": [{ "message": "bad", "code": "INVALID" }], "links": {}, "subCategory": {}
     }]);
     server.mock(|when, then| {
-        when.method(POST).path(PATH);
+        when.method(POST).path(default().path);
         then.status(207).json_body(reply);
     });
-    let answer = client(&server)
-        .batch_upsert(&body())
-        .await
-        .unwrap()
-        .into_inner();
+    let answer = send(&server).await.unwrap().into_inner();
     assert!(answer.results.is_empty());
     assert_eq!(answer.errors.len(), 1);
     assert_eq!(answer.errors[0].errors[0].code.as_deref(), Some("INVALID"));
@@ -151,14 +231,10 @@ async fn null_property_values_null_requested_at_and_unknown_status_decode() {
     reply["requestedAt"] = json!(null);
     reply["status"] = json!("ARCHIVING");
     server.mock(|when, then| {
-        when.method(POST).path(PATH);
+        when.method(POST).path(default().path);
         then.status(200).json_body(reply);
     });
-    let answer = client(&server)
-        .batch_upsert(&body())
-        .await
-        .unwrap()
-        .into_inner();
+    let answer = send(&server).await.unwrap().into_inner();
     assert_eq!(answer.requested_at, None);
     assert_eq!(answer.status, BatchStatus::Other("ARCHIVING".into()));
     assert_eq!(answer.results[0].properties["hs_description"], None);
@@ -172,11 +248,11 @@ async fn null_property_values_null_requested_at_and_unknown_status_decode() {
 async fn any_2xx_decodes_as_an_answer() {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
-        when.method(POST).path(PATH);
+        when.method(POST).path(default().path);
         then.status(201)
             .json_body(answer(json!([result("101", true)])));
     });
-    let response = client(&server).batch_upsert(&body()).await.unwrap();
+    let response = send(&server).await.unwrap();
     assert_eq!(response.status(), 201);
     assert_eq!(response.into_inner().results.len(), 1);
 }
@@ -190,10 +266,10 @@ async fn a_400_keeps_hubspots_error_body() {
         "message": "Unable to perform update/upsert by non-unique property hs_name"
     });
     server.mock(|when, then| {
-        when.method(POST).path(PATH);
+        when.method(POST).path(default().path);
         then.status(400).json_body(error.clone());
     });
-    let (status, text) = error_body(client(&server).batch_upsert(&body()).await.unwrap_err()).await;
+    let (status, text) = error_body(send(&server).await.unwrap_err()).await;
     assert_eq!(status, 400);
     let decoded: types::Error = serde_json::from_str(&text).unwrap();
     assert_eq!(decoded.category, "VALIDATION_ERROR");
@@ -212,12 +288,12 @@ async fn a_429_without_category_keeps_its_status_headers_and_body() {
         "policyName": "TEN_SECONDLY_ROLLING", "groupName": "batch"
     });
     server.mock(|when, then| {
-        when.method(POST).path(PATH);
+        when.method(POST).path(default().path);
         then.status(429)
             .header("X-HubSpot-RateLimit-Remaining", "0")
             .json_body(body_429.clone());
     });
-    let error = client(&server).batch_upsert(&body()).await.unwrap_err();
+    let error = send(&server).await.unwrap_err();
     if let Error::ErrorResponse(response) = &error {
         assert_eq!(response.headers()["x-hubspot-ratelimit-remaining"], "0");
     }
@@ -234,12 +310,12 @@ async fn a_502_with_an_html_body_keeps_its_status_and_body() {
     let server = MockServer::start_async().await;
     let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
     server.mock(|when, then| {
-        when.method(POST).path(PATH);
+        when.method(POST).path(default().path);
         then.status(502)
             .header("content-type", "text/html")
             .body(html);
     });
-    let (status, text) = error_body(client(&server).batch_upsert(&body()).await.unwrap_err()).await;
+    let (status, text) = error_body(send(&server).await.unwrap_err()).await;
     assert_eq!(status, 502);
     assert_eq!(text, html);
 }

@@ -33,6 +33,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("base_url", &self.shared.base_url)
+            .field("api_version", &self.shared.operation.version)
             .field("rate_budget", &self.rate_budget())
             .field("in_flight", &self.shared.in_flight.mode())
             .field("batch_size", &self.shared.batch_size)
@@ -58,6 +59,11 @@ impl Client {
     /// Where requests go.
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
+    }
+
+    /// The API version requests go to (`v3`, `2026-03`, …).
+    pub fn api_version(&self) -> &'static str {
+        self.shared.operation.version
     }
 
     /// The rate budget applied now: the configured one, or a lower one HubSpot's rate-limit

@@ -57,6 +57,7 @@ pub const DEFAULT_UNREACHABLE_AFTER: Duration = Duration::from_secs(120);
 pub struct ClientBuilder {
     pub(crate) credentials: Option<Credentials>,
     pub(crate) base_url: String,
+    pub(crate) api_version: Option<String>,
     pub(crate) allow_insecure_http: bool,
     pub(crate) timeout: Duration,
     pub(crate) user_agent: String,
@@ -76,6 +77,7 @@ impl Default for ClientBuilder {
         Self {
             credentials: None,
             base_url: DEFAULT_BASE_URL.to_string(),
+            api_version: None,
             allow_insecure_http: false,
             timeout: DEFAULT_TIMEOUT,
             user_agent: DEFAULT_USER_AGENT.to_string(),
@@ -97,6 +99,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("credentials", &self.credentials)
             .field("base_url", &self.base_url)
+            .field("api_version", &self.api_version)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
@@ -139,6 +142,15 @@ impl ClientBuilder {
     /// unless the host is loopback or [`allow_insecure_http`](Self::allow_insecure_http) is set.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self
+    }
+
+    /// The API version to call, as HubSpot names it: `v3`, `2026-03`, `2026-09`… (see
+    /// [`api_versions`](crate::api_versions)). Defaults to the newest generally available
+    /// version in the contract ([`DEFAULT_API_VERSION`](crate::DEFAULT_API_VERSION)). An
+    /// unknown version is refused by [`build`](Self::build), before anything is sent.
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = Some(version.into());
         self
     }
 
@@ -237,6 +249,14 @@ impl ClientBuilder {
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, ConfigError> {
         let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
+        let operation = match &self.api_version {
+            None => hubspot_projects_api::operations::default_batch_upsert(),
+            Some(version) => hubspot_projects_api::operations::batch_upsert(version.trim())
+                .ok_or_else(|| ConfigError::UnknownApiVersion {
+                    given: version.clone(),
+                    known: crate::api_versions().join(", "),
+                })?,
+        };
         if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
             return Err(ConfigError::OutOfRange {
                 setting: "batch_size",
@@ -275,7 +295,7 @@ impl ClientBuilder {
             None => return Err(ConfigError::NoCredentials),
         };
         Ok(Client::from_shared(Arc::new(Shared::new(
-            &self, base_url, http, auth,
+            &self, base_url, http, auth, operation,
         ))))
     }
 
@@ -390,6 +410,11 @@ mod tests {
             Client::builder().build(),
             Err(ConfigError::NoCredentials)
         ));
+        let unknown = base().api_version("2019-01").build().unwrap_err();
+        assert!(
+            matches!(&unknown, ConfigError::UnknownApiVersion { known, .. } if known.contains("2026-03")),
+            "{unknown}"
+        );
         assert!(matches!(
             Client::builder().access_token(" ").build(),
             Err(ConfigError::BadToken(_))

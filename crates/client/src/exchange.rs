@@ -50,10 +50,6 @@ impl std::ops::AddAssign for Tally {
     }
 }
 
-const OPERATION: OperationInfo = OperationInfo {
-    operation_id: "batch_upsert",
-};
-
 /// Sends `body` (a serialized batch) until it is answered with a 2xx, fails for good, or the
 /// run stops. Each attempt takes a slot in flight, then a pacing slot, then goes out at once.
 ///
@@ -259,10 +255,17 @@ async fn attempt(
     token: Option<&AccessToken>,
 ) -> Result<Answer, (Error, Option<std::time::Duration>)> {
     let transport = |e| (error_from_transport(e), None);
+    let operation = shared.operation;
+    let info = OperationInfo {
+        operation_id: operation.method_name,
+    };
     let mut request = ClientInfo::client(&shared.api)
-        .post(&shared.upsert_url)
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .request(shared.method.clone(), &shared.upsert_url)
+        .header(ACCEPT, HeaderValue::from_static(operation.accept))
+        .header(
+            CONTENT_TYPE,
+            HeaderValue::from_static(operation.content_type),
+        )
         .body(body.clone())
         .build()
         .map_err(transport)?;
@@ -279,12 +282,8 @@ async fn attempt(
     }
     // The generated client's hooks: the pre-hook cannot fail, the exec hook wraps the request
     // in its tracing span.
-    let _ = shared.api.pre::<()>(&mut request, &OPERATION).await;
-    let response = shared
-        .api
-        .exec(request, &OPERATION)
-        .await
-        .map_err(transport)?;
+    let _ = shared.api.pre::<()>(&mut request, &info).await;
+    let response = shared.api.exec(request, &info).await.map_err(transport)?;
     let status = response.status().as_u16();
     shared.pacer.observe(response.headers());
     let headers = response.headers().clone();

@@ -96,6 +96,25 @@ pub use pace::{ParseRateBudgetError, RateBudget};
 pub use plan::BatchPlanner;
 pub use retry::RetryPolicy;
 
+/// The API versions of the batch upsert this client can call, oldest first, as the contract
+/// holds them: HubSpot's generally available versions and any beta it was imported with.
+///
+/// ```
+/// let versions = hubspot_projects::api_versions();
+/// assert!(versions.contains(&"v3") && versions.contains(&hubspot_projects::DEFAULT_API_VERSION));
+/// ```
+pub fn api_versions() -> Vec<&'static str> {
+    hubspot_projects_api::operations::BATCH_UPSERT
+        .iter()
+        .map(|operation| operation.version)
+        .collect()
+}
+
+/// The API version a client calls unless told otherwise: the newest generally available one
+/// in the contract.
+pub const DEFAULT_API_VERSION: &str =
+    hubspot_projects_api::operations::default_batch_upsert().version;
+
 /// The generated (progenitor) crate this one builds on.
 pub use hubspot_projects_api as api;
 /// The generated request and response types.

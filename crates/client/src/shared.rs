@@ -33,7 +33,10 @@ pub(crate) struct Shared {
     /// The generated client: its hooks (tracing span, header clean-up) wrap every request.
     pub(crate) api: hubspot_projects_api::Client,
     pub(crate) base_url: String,
-    /// The batch upsert's full URL.
+    /// The batch upsert of the API version in use, as the contract describes it.
+    pub(crate) operation: &'static hubspot_projects_api::Operation,
+    /// Its method and full URL.
+    pub(crate) method: reqwest::Method,
     pub(crate) upsert_url: String,
     /// Where access tokens come from; `None` when the caller's HTTP client sends them.
     pub(crate) auth: Option<Auth>,
@@ -54,11 +57,16 @@ impl Shared {
         base_url: String,
         http: reqwest::Client,
         auth: Option<Auth>,
+        operation: &'static hubspot_projects_api::Operation,
     ) -> Self {
-        let upsert_url = format!("{base_url}{}", hubspot_projects_api::paths::BATCH_UPSERT);
+        let upsert_url = format!("{base_url}{}", operation.path);
         Self {
             api: hubspot_projects_api::Client::new_with_client(&base_url, http),
             base_url,
+            operation,
+            // The contract's methods are HTTP's own; POST is the batch upsert's.
+            method: reqwest::Method::from_bytes(operation.method.as_bytes())
+                .unwrap_or(reqwest::Method::POST),
             upsert_url,
             auth,
             pacer: Pacer::new(builder.rate_budget),

@@ -1,8 +1,12 @@
-//! HubSpot's OAuth token endpoint: a refresh token in, an access token out.
+//! HubSpot's OAuth token endpoint: a refresh token in, an access token out. The request is the
+//! OAuth contract's (its path, media types and `TokenRequest` type, through the generated
+//! client's hooks); the answer is read for the three fields a refresh needs.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use hubspot_projects_api::oauth;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -10,21 +14,35 @@ use crate::auth::{AccessToken, AuthError, Issued, TokenEndpoint};
 use crate::classify::{error_from_answer, error_from_transport};
 use crate::error::Error;
 
-/// The token operation's path.
-const TOKEN_PATH: &str = "/oauth/v1/token";
-
-/// The token endpoint of `base_url`, called through `http`.
+/// The token endpoint of `base_url` in the OAuth contract's default version, called through
+/// `http`.
 pub(crate) fn endpoint(http: reqwest::Client, base_url: &str) -> TokenEndpoint {
-    let url: Arc<str> = format!("{base_url}{TOKEN_PATH}").into();
+    let operation = hubspot_projects_api::operations::default_oauth_token();
+    let api = Arc::new(oauth::Client::new_with_client(base_url, http));
+    let url: Arc<str> = format!("{base_url}{}", operation.path).into();
     Arc::new(move |client_id, client_secret, refresh_token| {
-        let http = http.clone();
+        let api = api.clone();
         let url = url.clone();
-        Box::pin(
-            async move { refresh(&http, &url, &client_id, &client_secret, &refresh_token).await },
-        )
+        Box::pin(async move {
+            let request = oauth::types::TokenRequest {
+                grant_type: Some(oauth::types::TokenRequestGrantType::RefreshToken),
+                client_id: Some(client_id),
+                client_secret: Some(client_secret.expose_secret().to_string()),
+                refresh_token: Some(refresh_token.expose_secret().to_string()),
+                client_assertion: None,
+                client_assertion_type: None,
+                code: None,
+                code_verifier: None,
+                redirect_uri: None,
+                scope: None,
+            };
+            refresh(&api, &url, operation, &request).await
+        })
     })
 }
 
+/// The fields of HubSpot's answer a refresh uses. HubSpot's other fields (`scopes`, `hub_id`,
+/// `token_use`…) come and go between versions and are not needed here.
 #[derive(serde::Deserialize)]
 struct TokenAnswer {
     access_token: String,
@@ -34,33 +52,33 @@ struct TokenAnswer {
 }
 
 async fn refresh(
-    http: &reqwest::Client,
+    api: &oauth::Client,
     url: &str,
-    client_id: &str,
-    client_secret: &SecretString,
-    refresh_token: &SecretString,
+    operation: &'static hubspot_projects_api::Operation,
+    request: &oauth::types::TokenRequest,
 ) -> Result<Issued, AuthError> {
-    let form = serde_urlencoded::to_string([
-        ("grant_type", "refresh_token"),
-        ("client_id", client_id),
-        ("client_secret", client_secret.expose_secret()),
-        ("refresh_token", refresh_token.expose_secret()),
-    ])
-    .map_err(|e| AuthError::Refused {
-        message: format!("the credentials cannot be encoded: {e}"),
-    })?;
     let unavailable = |error: Error| AuthError::Unavailable {
         message: format!("HubSpot's token endpoint: {error}"),
     };
-    let response = http
+    let form = serde_urlencoded::to_string(request).map_err(|e| AuthError::Refused {
+        message: format!("the OAuth credentials cannot be form-encoded: {e}"),
+    })?;
+    let info = OperationInfo {
+        operation_id: operation.method_name,
+    };
+    let mut built = ClientInfo::client(api)
         .post(url)
+        .header(ACCEPT, HeaderValue::from_static(operation.accept))
         .header(
             CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
+            HeaderValue::from_static(operation.content_type),
         )
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
         .body(form)
-        .send()
+        .build()
+        .map_err(|e| unavailable(error_from_transport(e)))?;
+    let _ = api.pre::<()>(&mut built, &info).await;
+    let response = api
+        .exec(built, &info)
         .await
         .map_err(|e| unavailable(error_from_transport(e)))?;
     let status = response.status().as_u16();
@@ -73,7 +91,9 @@ async fn refresh(
         200..=299 => {
             let answer: TokenAnswer =
                 serde_json::from_slice(&body).map_err(|e| AuthError::Unavailable {
-                    message: format!("HubSpot's token endpoint answered {status} with a body this client cannot read ({e})"),
+                    message: format!(
+                        "HubSpot's token endpoint answered {status} with a body this client cannot read ({e})"
+                    ),
                 })?;
             Ok(Issued {
                 access_token: AccessToken::new(answer.access_token),
@@ -86,14 +106,13 @@ async fn refresh(
             // HubSpot's token errors name what is wrong (`BAD_REFRESH_TOKEN`,
             // `BAD_CLIENT_ID`…) in `status` and say why in `message`; neither holds a secret.
             let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            let kind = json
-                .get("status")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("refused");
-            let message = json
-                .get("message")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("no message");
+            let text = |key: &str| {
+                json.get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string)
+            };
+            let kind = text("status").unwrap_or_else(|| "refused".into());
+            let message = text("message").unwrap_or_else(|| "no message".into());
             Err(AuthError::Refused {
                 message: format!(
                     "HubSpot's token endpoint refused the refresh ({status} {kind}: {message}); check the client id and secret, or authorize the app again for a new refresh token"

@@ -1,13 +1,27 @@
-//! Importing an upstream HubSpot spec: `cargo xtask regen --from FILE`.
+//! Importing a file HubSpot publishes: `cargo xtask regen --from FILE`.
 //!
-//! HubSpot publishes specs with dozens of operations, either per object (projects) or for the
-//! generic objects API (`/crm/v3/objects/{objectType}/...`). [`extract_batch_upsert`] takes any
-//! of those and keeps exactly the projects batch-upsert operation and what it references,
-//! transitively, in HubSpot's own shape. Normalization for progenitor happens later, at
-//! generation time, so the stored contract stays comparable with HubSpot's next file.
+//! HubSpot publishes one file per API and version, with dozens of operations: the projects API
+//! (`/crm/objects/<version>/projects/...`), the generic objects API
+//! (`/crm/objects/<version>/{objectType}/...`, `/crm/v3/objects/{objectType}/...`) and the OAuth
+//! API (`/oauth/<version>/token`), each for `v3` or `v1`, a date such as `2026-03`, or a beta
+//! such as `2026-09-beta`. [`read_upstream`] finds which [`Contract`] the file is for and which
+//! versions of its operation it carries; [`Upstream::merge_into`] replaces those versions in the
+//! contract, with exactly the components they reference, and keeps every other version.
+//!
+//! The operation is stored in HubSpot's own shape. A generic objects path is stored under the
+//! projects path of the same version, without its `objectType` parameter. Normalization for
+//! progenitor happens later, at generation time, so the contract stays comparable with HubSpot's
+//! next file.
+//!
+//! The versions of a contract share its components (HubSpot names the schemas of every version
+//! alike). When an import brings a component that differs from the contract's in more than its
+//! descriptions while other versions use it too, [`Import::notes`] says so: the diff of the
+//! generated code then shows what changed for them.
 
+use crate::contract::{Contract, Spelling, contract_of};
+use crate::version::ApiVersion;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Why an upstream file could not be imported. Nothing is written when this is returned.
 #[derive(Debug, thiserror::Error)]
@@ -18,191 +32,424 @@ pub enum ImportError {
     /// The file is not OpenAPI 3.0.x.
     #[error("the file is not an OpenAPI 3.0.x document: {0}")]
     NotOpenApi30(String),
-    /// None of the known spellings of the operation is in the file.
+    /// None of the known spellings of any contract's operation is in the file.
     #[error(
-        "the file has no POST operation for the projects batch upsert; looked for {looked_for}"
+        "the file has none of the operations this workspace calls; looked for {looked_for}. \
+         Import HubSpot's projects, generic objects or OAuth file"
     )]
     MissingOperation {
-        /// The paths that were looked for.
+        /// The spellings that were looked for.
         looked_for: String,
+    },
+    /// The operation declares no success answer with a JSON body: nothing to decode.
+    #[error(
+        "the {operation} of version {version} (`{path}`) declares no success answer with a JSON \
+         body; this file of HubSpot's looks incomplete"
+    )]
+    NoSuccessAnswer {
+        /// The operation.
+        operation: &'static str,
+        /// The version.
+        version: String,
+        /// The path as the file spells it.
+        path: String,
     },
     /// The operation references something the file does not define.
     #[error("the operation references {0}, which the file does not define")]
     DanglingRef(String),
+    /// The current contract is not a JSON object.
+    #[error("the current contract is not a JSON object")]
+    BadContract,
 }
 
-/// The path the contract uses, and the one the generic objects API is turned into.
-pub const CONTRACT_PATH: &str = "/crm/objects/v3/projects/batch/upsert";
-const GENERIC_PATHS: [&str; 2] = [
-    "/crm/v3/objects/{objectType}/batch/upsert",
-    "/crm/v3/objects/projects/batch/upsert",
-];
-
-/// Whether `path` is a projects-specific spelling: `/crm/objects/<version>/projects/batch/upsert`
-/// where the version is `v3` or a date such as `2026-03`.
-fn is_projects_path(path: &str) -> bool {
-    path.strip_prefix("/crm/objects/")
-        .and_then(|rest| rest.strip_suffix("/projects/batch/upsert"))
-        .is_some_and(|version| !version.is_empty() && !version.contains('/'))
+/// A file of HubSpot's, read and recognized.
+#[derive(Debug)]
+pub struct Upstream {
+    spec: Value,
+    /// The contract the file is for.
+    pub contract: &'static Contract,
+    /// The versions of the operation the file carries, oldest first, one spelling each.
+    pub versions: Vec<Spelling>,
 }
 
-/// Extracts the projects batch upsert from an upstream spec's text, with exactly the schemas,
-/// responses, parameters and security schemes it references, transitively.
-pub fn extract_batch_upsert(upstream: &str) -> Result<Value, ImportError> {
-    let spec: Value = serde_json::from_str(upstream).map_err(ImportError::NotJson)?;
+/// A contract with the versions of an upstream file merged in.
+#[derive(Debug)]
+pub struct Import {
+    /// The new contract.
+    pub spec: Value,
+    /// What was imported: each version, with the path the file spells and the contract's path.
+    pub versions: Vec<Spelling>,
+    /// Things a reviewer should know, such as a shared schema that changed.
+    pub notes: Vec<String>,
+}
+
+/// Reads an upstream file and finds the contract and versions it carries.
+pub fn read_upstream(text: &str) -> Result<Upstream, ImportError> {
+    let spec: Value = serde_json::from_str(text).map_err(ImportError::NotJson)?;
     crate::normalize::require_openapi_30(&spec)
         .map_err(|e| ImportError::NotOpenApi30(e.to_string()))?;
-    let paths = spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-
-    // Prefer the projects-specific path (the v3 spelling first), then the generic objects API.
-    let mut candidates: Vec<&String> = paths.keys().filter(|p| is_projects_path(p)).collect();
-    candidates.sort_by_key(|p| (p.as_str() != CONTRACT_PATH, (*p).clone()));
-    let found = candidates
-        .first()
-        .map(|p| ((*p).clone(), false))
-        .or_else(|| {
-            GENERIC_PATHS
-                .iter()
-                .find(|p| paths.contains_key(**p))
-                .map(|p| (p.to_string(), true))
-        })
-        .filter(|(p, _)| paths[p].get("post").is_some());
-    let Some((path, generic)) = found else {
+    let Some(contract) = contract_of(&spec) else {
         return Err(ImportError::MissingOperation {
-            looked_for: format!(
-                "{CONTRACT_PATH}, /crm/objects/<date>/projects/batch/upsert, {}",
-                GENERIC_PATHS.join(", ")
-            ),
+            looked_for: crate::contract::CONTRACTS
+                .iter()
+                .map(|c| c.spellings_for_people())
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     };
-
-    let mut operation = paths[&path]["post"].clone();
-    let mut out_path = path.clone();
-    if generic {
-        out_path = CONTRACT_PATH.to_string();
-        drop_object_type_parameter(&mut operation);
+    // One spelling per version: the contract's own before the generic ones.
+    let mut versions: Vec<Spelling> = Vec::new();
+    for spelling in contract.versions_in(&spec) {
+        if versions.iter().all(|s| s.version != spelling.version) {
+            versions.push(spelling);
+        }
     }
-    // Parameters shared at the path level belong to the operation too.
-    if let Some(shared) = paths[&path].get("parameters").and_then(Value::as_array) {
-        let own = operation
-            .as_object_mut()
-            .map(|o| o.entry("parameters").or_insert(json!([])));
-        if let Some(Value::Array(own)) = own {
+    Ok(Upstream {
+        spec,
+        contract,
+        versions,
+    })
+}
+
+/// One version's operation, out of the upstream file, with what it references.
+struct Extracted {
+    operation: Value,
+    components: BTreeMap<(String, String), Value>,
+}
+
+impl Upstream {
+    /// Replaces, in `current` (the contract as it is, `None` when there is none yet), every
+    /// version the file carries, and keeps the others.
+    pub fn merge_into(&self, current: Option<&Value>) -> Result<Import, ImportError> {
+        let extracted: Vec<Extracted> = self
+            .versions
+            .iter()
+            .map(|s| self.extract(s))
+            .collect::<Result<_, _>>()?;
+
+        let mut spec = match current {
+            Some(current) if !current.is_object() => return Err(ImportError::BadContract),
+            Some(current) => current.clone(),
+            None => {
+                let mut fresh = json!({
+                    "openapi": self.spec["openapi"],
+                    "info": self.spec.get("info").cloned().unwrap_or_else(|| json!({})),
+                    "paths": {},
+                });
+                if let Some(servers) = self.spec.get("servers") {
+                    fresh["servers"] = servers.clone();
+                }
+                fresh
+            }
+        };
+        let imported: BTreeSet<&ApiVersion> = self.versions.iter().map(|s| &s.version).collect();
+        let untouched: Vec<String> = self
+            .contract
+            .versions_in(&spec)
+            .into_iter()
+            .filter(|s| !imported.contains(&s.version))
+            .map(|s| s.version.to_string())
+            .collect();
+
+        // Paths: drop every spelling of an imported version, then add the file's.
+        let method = self.contract.method;
+        let paths = object_entry(&mut spec, "paths");
+        let replaced: Vec<String> = paths
+            .keys()
+            .filter(|p| {
+                self.contract
+                    .recognize(p)
+                    .is_some_and(|s| imported.contains(&s.version))
+            })
+            .cloned()
+            .collect();
+        for path in replaced {
+            if let Some(item) = paths.get_mut(&path).and_then(Value::as_object_mut) {
+                item.remove(method);
+                if item.keys().all(|k| !crate::normalize::is_method(k)) {
+                    paths.remove(&path);
+                }
+            }
+        }
+        for (spelling, one) in self.versions.iter().zip(&extracted) {
+            let item = paths
+                .entry(spelling.path.clone())
+                .or_insert_with(|| json!({}));
+            if let Some(item) = item.as_object_mut() {
+                item.insert(method.to_string(), one.operation.clone());
+            }
+        }
+
+        // Components: the file's replace the contract's of the same name.
+        let mut notes = Vec::new();
+        let components = object_entry(&mut spec, "components");
+        for one in &extracted {
+            for ((kind, name), item) in &one.components {
+                let kind_map = components.entry(kind.clone()).or_insert_with(|| json!({}));
+                let Some(kind_map) = kind_map.as_object_mut() else {
+                    return Err(ImportError::BadContract);
+                };
+                // Security schemes do not shape the generated code: their changes need no note.
+                if let Some(old) = kind_map.get(name)
+                    && kind != "securitySchemes"
+                    && without_text(old) != without_text(item)
+                    && !untouched.is_empty()
+                {
+                    let note = format!(
+                        "{kind}/{name} differs from the contract's; versions {} share it and now \
+                         use this file's definition",
+                        untouched.join(", ")
+                    );
+                    if !notes.contains(&note) {
+                        notes.push(note);
+                    }
+                }
+                kind_map.insert(name.clone(), item.clone());
+            }
+        }
+        prune_unreferenced_components(&mut spec);
+
+        // Tags: those the operations use, described as the file or the contract describes them.
+        let mut tag_objects: BTreeMap<String, Value> = BTreeMap::new();
+        for source in [&spec, &self.spec] {
+            for tag in source
+                .get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(name) = tag.get("name").and_then(Value::as_str) {
+                    tag_objects.insert(name.to_string(), tag.clone());
+                }
+            }
+        }
+        let used = used_tags(&spec);
+        let tags: Vec<Value> = used
+            .iter()
+            .map(|name| {
+                tag_objects
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| json!({ "name": name }))
+            })
+            .collect();
+        if let Some(object) = spec.as_object_mut() {
+            if tags.is_empty() {
+                object.remove("tags");
+            } else {
+                object.insert("tags".to_string(), Value::Array(tags));
+            }
+        }
+
+        // `info.version` names the newest generally available version the contract carries.
+        if let Some(newest) = self
+            .contract
+            .versions_in(&spec)
+            .into_iter()
+            .rev()
+            .find(|s| !s.version.is_pre_release())
+        {
+            object_entry(&mut spec, "info")
+                .insert("version".to_string(), json!(newest.version.as_str()));
+        }
+        strip_null_examples(&mut spec);
+        Ok(Import {
+            spec,
+            versions: self.versions.clone(),
+            notes,
+        })
+    }
+
+    fn extract(&self, spelling: &Spelling) -> Result<Extracted, ImportError> {
+        let method = self.contract.method;
+        let item = &self.spec["paths"][&spelling.upstream_path];
+        let mut operation = item[method].clone();
+        // Parameters shared at the path level belong to the operation too.
+        if let Some(shared) = item.get("parameters").and_then(Value::as_array)
+            && let Some(op) = operation.as_object_mut()
+            && let Value::Array(own) = op.entry("parameters").or_insert(json!([]))
+        {
             own.extend(shared.iter().cloned());
         }
-        if generic {
-            drop_object_type_parameter(&mut operation);
+        if spelling.generic {
+            if let Some(Value::Array(params)) = operation.get_mut("parameters") {
+                params.retain(|p| p.get("name").and_then(Value::as_str) != Some("objectType"));
+            }
+            // The generic operation id names the generic path; name the contract's instead.
+            operation["operationId"] = json!(format!("{method}-{}", spelling.path));
+        }
+
+        let components = self
+            .spec
+            .get("components")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        if !declares_json_success(&operation, &components) {
+            return Err(ImportError::NoSuccessAnswer {
+                operation: self.contract.operation,
+                version: spelling.version.to_string(),
+                path: spelling.upstream_path.clone(),
+            });
+        }
+
+        // Security: the operation's own requirements, else the document's.
+        if operation.get("security").is_none()
+            && let Some(security) = self.spec.get("security").filter(|s| !s.is_null())
+            && let Some(op) = operation.as_object_mut()
+        {
+            op.insert("security".to_string(), security.clone());
+        }
+
+        let mut kept = BTreeMap::new();
+        let mut pending = vec![operation.clone()];
+        let mut seen = BTreeSet::new();
+        while let Some(value) = pending.pop() {
+            let mut refs = Vec::new();
+            all_refs(&value, &mut refs);
+            for reference in refs {
+                if !seen.insert(reference.clone()) {
+                    continue;
+                }
+                let (kind, name) = reference
+                    .strip_prefix("#/components/")
+                    .and_then(|r| r.split_once('/'))
+                    .ok_or_else(|| ImportError::DanglingRef(reference.clone()))?;
+                let item = components
+                    .get(kind)
+                    .and_then(|k| k.get(name))
+                    .ok_or_else(|| ImportError::DanglingRef(reference.clone()))?;
+                kept.insert((kind.to_string(), name.to_string()), item.clone());
+                pending.push(item.clone());
+            }
+        }
+        for scheme in security_schemes(&operation) {
+            let item = components
+                .get("securitySchemes")
+                .and_then(|s| s.get(&scheme))
+                .ok_or_else(|| ImportError::DanglingRef(format!("security scheme {scheme}")))?;
+            kept.insert(("securitySchemes".to_string(), scheme), item.clone());
+        }
+        Ok(Extracted {
+            operation,
+            components: kept,
+        })
+    }
+}
+
+/// The object at `key` of `spec`, created when missing or not an object.
+fn object_entry<'a>(spec: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
+    if !spec[key].is_object() {
+        spec[key] = json!({});
+    }
+    spec[key]
+        .as_object_mut()
+        .expect("the value was just made an object")
+}
+
+/// Whether the operation has a 2xx answer with a JSON body.
+fn declares_json_success(operation: &Value, components: &Value) -> bool {
+    operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(code, _)| code.starts_with('2'))
+        .any(|(_, response)| {
+            let response = match response.get("$ref").and_then(Value::as_str) {
+                Some(r) => r
+                    .strip_prefix("#/components/responses/")
+                    .and_then(|name| components.get("responses")?.get(name)),
+                None => Some(response),
+            };
+            response.is_some_and(|r| r.pointer("/content/application~1json/schema").is_some())
+        })
+}
+
+/// The names of the security schemes an operation's requirements use.
+fn security_schemes(operation: &Value) -> BTreeSet<String> {
+    operation
+        .get("security")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|r| r.keys().cloned())
+        .collect()
+}
+
+/// The tags the operations of `spec` use.
+fn used_tags(spec: &Value) -> BTreeSet<String> {
+    each_operation(spec)
+        .flat_map(|op| {
+            op.get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+fn each_operation(spec: &Value) -> impl Iterator<Item = &Value> {
+    spec.get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|p| p.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| {
+            item.iter()
+                .filter(|(k, _)| crate::normalize::is_method(k))
+                .map(|(_, v)| v)
+        })
+}
+
+/// Drops the components no operation references, directly or through other components, and
+/// the security schemes no operation requires.
+fn prune_unreferenced_components(spec: &mut Value) {
+    let components = spec.get("components").cloned().unwrap_or_else(|| json!({}));
+    let mut keep: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut pending: Vec<Value> = each_operation(spec).cloned().collect();
+    for op in &pending {
+        for scheme in security_schemes(op) {
+            keep.insert(("securitySchemes".to_string(), scheme));
         }
     }
-
-    let components = spec.get("components").cloned().unwrap_or_else(|| json!({}));
-    let mut kept: Map<String, Value> = Map::new();
-    let mut pending = vec![operation.clone()];
-    let mut seen = BTreeSet::new();
     while let Some(value) = pending.pop() {
         let mut refs = Vec::new();
         all_refs(&value, &mut refs);
         for reference in refs {
-            if !seen.insert(reference.clone()) {
-                continue;
-            }
-            let (kind, name) = reference
+            if let Some((kind, name)) = reference
                 .strip_prefix("#/components/")
                 .and_then(|r| r.split_once('/'))
-                .ok_or_else(|| ImportError::DanglingRef(reference.clone()))?;
-            let item = components
-                .get(kind)
-                .and_then(|k| k.get(name))
-                .ok_or_else(|| ImportError::DanglingRef(reference.clone()))?;
-            kept.entry(kind.to_string())
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-                .map(|m| m.insert(name.to_string(), item.clone()));
-            pending.push(item.clone());
+                && keep.insert((kind.to_string(), name.to_string()))
+                && let Some(item) = components.get(kind).and_then(|k| k.get(name))
+            {
+                pending.push(item.clone());
+            }
         }
     }
-
-    // Security: the operation's own requirements, else the document's.
-    let security = operation
-        .get("security")
-        .or_else(|| spec.get("security"))
-        .cloned();
-    if let Some(Value::Array(requirements)) = &security {
-        let schemes: BTreeSet<&String> = requirements
-            .iter()
-            .filter_map(Value::as_object)
-            .flat_map(|r| r.keys())
-            .collect();
-        for scheme in schemes {
-            let item = components
-                .pointer(&format!(
-                    "/securitySchemes/{}",
-                    scheme.replace('~', "~0").replace('/', "~1")
-                ))
-                .ok_or_else(|| ImportError::DanglingRef(format!("security scheme {scheme}")))?;
-            kept.entry("securitySchemes")
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-                .map(|m| m.insert(scheme.clone(), item.clone()));
+    if let Some(Value::Object(components)) = spec.get_mut("components") {
+        for (kind, items) in components.iter_mut() {
+            if let Some(items) = items.as_object_mut() {
+                items.retain(|name, _| keep.contains(&(kind.clone(), name.clone())));
+            }
         }
-        if operation.get("security").is_none()
-            && let Some(op) = operation.as_object_mut()
-        {
-            op.insert(
-                "security".to_string(),
-                security.clone().unwrap_or(Value::Null),
-            );
-        }
+        components.retain(|_, items| items.as_object().is_none_or(|i| !i.is_empty()));
     }
-
-    let used_tags: BTreeSet<&str> = operation
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|t| t.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let tags: Vec<Value> = spec
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|t| {
-            t.iter()
-                .filter(|tag| {
-                    tag.get("name")
-                        .and_then(Value::as_str)
-                        .is_some_and(|n| used_tags.contains(n))
-                })
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-
-    let mut out = json!({
-        "openapi": spec["openapi"],
-        "info": spec.get("info").cloned().unwrap_or_else(|| json!({})),
-        "paths": { out_path: { "post": operation } },
-        "components": kept,
-    });
-    if let Some(servers) = spec.get("servers") {
-        out["servers"] = servers.clone();
-    }
-    if !tags.is_empty() {
-        out["tags"] = Value::Array(tags);
-    }
-    strip_null_examples(&mut out);
-    Ok(out)
 }
 
-fn drop_object_type_parameter(operation: &mut Value) {
-    if let Some(Value::Array(params)) = operation.get_mut("parameters") {
-        params.retain(|p| p.get("name").and_then(Value::as_str) != Some("objectType"));
-        if params.is_empty()
-            && let Some(op) = operation.as_object_mut()
-        {
-            op.remove("parameters");
-        }
+/// A value without `description`, `summary` and `example` keys: what it means to a program.
+fn without_text(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "description" | "summary" | "example"))
+                .map(|(k, v)| (k.clone(), without_text(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_text).collect()),
+        other => other.clone(),
     }
 }
 

@@ -1,8 +1,8 @@
 //! The rewrites that make HubSpot's spec, as HubSpot publishes it, acceptable to progenitor 0.15
 //! and faithful to what the live API really sends.
 //!
-//! `openapi/projects.json` stays in HubSpot's own shape so that a newer HubSpot file can replace
-//! it (`cargo xtask regen --from`). Every deviation needed for code generation, and every
+//! The contracts under `openapi/` stay in HubSpot's own shape, so that HubSpot's next files can
+//! be imported into them (`cargo xtask regen --from`). Every deviation needed for code generation, and every
 //! leniency that real responses demand, lives here instead, one named rule per quirk:
 //!
 //! | rule | why |
@@ -11,10 +11,21 @@
 //! | [`unify_success_responses`] | 200 and 207 have different schemas; progenitor panics on two success types. Any 2xx must also decode (HubSpot once moved a batch endpoint from 201 to 200 overnight) |
 //! | [`split_default_response`] | `default` counts as both success and error for progenitor |
 //! | [`raw_error_bodies`] | real 429 bodies lack `category` and 5xx bodies from proxies are HTML: a strict typed decode would lose them, so errors stay raw bytes with their status and headers |
-//! | [`name_operations`] | `post-/crm/objects/v3/projects/batch/upsert` becomes `batch_upsert` |
+//! | [`name_operations`] | `post-/crm/objects/2026-03/projects/batch/upsert` becomes `batch_upsert_2026_03`: one method per version, named from the path, so that importing HubSpot's file (whose operation ids vary) keeps the names |
+//! | [`drop_query_parameters_repeating_form_fields`] | HubSpot's `v1` token operation also declares `client_secret` and `refresh_token` as query parameters; the form body carries them, and a secret in a URL ends up in logs |
+//! | [`name_inline_request_bodies`] | the token request's form is inline, and differs a little between versions: one named type (`TokenRequest`) that every version's method takes, rather than one anonymous type per version |
 //! | [`open_status_enum`] | the batch `status` enum may grow; an unknown value must not fail a successful write |
+//! | [`optional_type_markers`] | a one-value enum with that value as default (`token_use`) marks which `oneOf` variant an answer is; HubSpot's documented token answers leave it out |
+//! | [`open_response_enums`] | every other enum in an answer may grow too: it becomes a string, its known values listed in its description |
 //! | [`nullable_response_values`] | real responses carry `null` property values and a `null` `requestedAt` |
 //! | [`loosen_empty_object_schemas`] | `StandardError.subCategory` is typed as an empty object but arrives as anything |
+//!
+//! Why answers' enums become strings rather than generated open types: the generated code stays
+//! plain (no enum type per field that callers must match with a catch-all arm), a value HubSpot
+//! adds later is kept as it came, and the known values stay documented on the field. Where typed
+//! matching matters to this workspace (the batch `status`), a hand-written open type replaces the
+//! enum instead ([`open_status_enum`]). Enums reachable only from request bodies (what we send,
+//! such as the token request's `grant_type`) stay closed.
 //!
 //! The contract, not this module, could have carried the nullability fix. It does not, because
 //! HubSpot's files never will: a fix in the contract would be lost at the next import.
@@ -24,6 +35,7 @@
 //! by path.
 
 use crate::CodegenError;
+use crate::version::ApiVersion;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
@@ -36,17 +48,28 @@ const METHODS: [&str; 8] = [
 ];
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
 
+/// Whether a key of a path item is an HTTP method (rather than `parameters`, `summary`…).
+pub(crate) fn is_method(key: &str) -> bool {
+    METHODS.contains(&key)
+}
+
 /// Applies every rule, in order.
 pub fn normalize(spec: &mut Value) -> Result<(), CodegenError> {
     require_openapi_30(spec)?;
+    drop_query_parameters_repeating_form_fields(spec);
+    name_inline_request_bodies(spec)?;
+    name_operations(spec)?;
+    // The enum rules run before the success responses are unified, so that they still see every
+    // schema an answer can have (the 200 schema too, which the emulator serializes).
+    open_status_enum(spec);
+    optional_type_markers(spec);
+    open_response_enums(spec);
     let components = spec.get("components").cloned().unwrap_or(Value::Null);
-    for (path, method, operation) in operations_mut(spec) {
+    for (_, _, operation) in operations_mut(spec) {
         unify_success_responses(operation, &components)?;
         split_default_response(operation);
         raw_error_bodies(operation, &components)?;
-        name_operation(&path, &method, operation);
     }
-    open_status_enum(spec);
     nullable_response_values(spec);
     loosen_empty_object_schemas(spec);
     Ok(())
@@ -225,18 +248,20 @@ pub fn raw_error_bodies(operation: &mut Value, components: &Value) -> Result<(),
     Ok(())
 }
 
-/// The idiomatic method name for an operation: the path segments after the object type, joined
-/// with `_` (`/crm/objects/v3/projects/batch/upsert` → `batch_upsert`). Parameters are skipped;
-/// an operation on the collection itself is named after its method.
-pub fn method_name(path: &str, method: &str) -> String {
+/// The name of an operation without its version: the path segments after the object type
+/// (`projects` or `{objectType}`), or else after the version, joined with `_`.
+/// `/crm/objects/v3/projects/batch/upsert` → `batch_upsert`, `/oauth/v1/token` → `token`.
+/// Parameters are skipped; an operation on the collection itself is named after its method.
+pub fn base_method_name(path: &str, method: &str) -> String {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let start = segments
         .iter()
         .position(|s| *s == "projects" || *s == "{objectType}")
+        .or_else(|| segments.iter().position(|s| ApiVersion::parse(s).is_some()))
         .map_or(0, |i| i + 1);
     let words: Vec<String> = segments[start..]
         .iter()
-        .filter(|s| !s.starts_with('{'))
+        .filter(|s| !s.starts_with('{') && ApiVersion::parse(s).is_none())
         .map(|s| s.replace('-', "_").to_ascii_lowercase())
         .collect();
     if words.is_empty() {
@@ -246,22 +271,206 @@ pub fn method_name(path: &str, method: &str) -> String {
     }
 }
 
-/// Replaces the path-like `operationId` with [`method_name`]; the original is kept as
-/// `x-hubspot-operation-id`.
-pub fn name_operations(spec: &mut Value) {
-    for (path, method, operation) in operations_mut(spec) {
-        name_operation(&path, &method, operation);
+/// The generated method's name: [`base_method_name`], then the version from the path
+/// (`batch_upsert_v3`, `batch_upsert_2026_03`, `batch_upsert_2026_09_beta`, `token_v1`). A path
+/// without a version gets the base name alone.
+pub fn method_name(path: &str, method: &str) -> String {
+    let base = base_method_name(path, method);
+    match ApiVersion::in_path(path) {
+        Some(version) => format!("{base}_{}", version.identifier_suffix()),
+        None => base,
     }
 }
 
-fn name_operation(path: &str, method: &str, operation: &mut Value) {
-    let Some(op) = operation.as_object_mut() else {
-        return;
-    };
-    if let Some(original) = op.get("operationId").cloned() {
-        op.insert("x-hubspot-operation-id".to_string(), original);
+/// Replaces each path-like `operationId` with [`method_name`]; the original is kept as
+/// `x-hubspot-operation-id`. Two operations that would get the same name (two spellings of one
+/// version) are an error, since progenitor would generate one method twice.
+pub fn name_operations(spec: &mut Value) -> Result<(), CodegenError> {
+    let mut named: std::collections::BTreeMap<String, String> = Default::default();
+    for (path, method, operation) in operations_mut(spec) {
+        let name = method_name(&path, &method);
+        if let Some(other) = named.insert(name.clone(), path.clone()) {
+            return Err(CodegenError::Normalize(format!(
+                "`{other}` and `{path}` would both become the method `{name}`: keep one path per \
+                 version of an operation"
+            )));
+        }
+        let Some(op) = operation.as_object_mut() else {
+            continue;
+        };
+        if let Some(original) = op.get("operationId").cloned() {
+            op.insert("x-hubspot-operation-id".to_string(), original);
+        }
+        op.insert("operationId".to_string(), json!(name));
     }
-    op.insert("operationId".to_string(), json!(method_name(path, method)));
+    Ok(())
+}
+
+/// The schema of an operation's form-encoded request body, resolved, if it has one.
+fn form_body_schema<'a>(operation: &'a Value, components: &'a Value) -> Option<&'a Value> {
+    let schema =
+        operation.pointer("/requestBody/content/application~1x-www-form-urlencoded/schema")?;
+    resolve(schema, components)
+}
+
+/// Removes query parameters whose name is also a field of the operation's form-encoded body.
+pub fn drop_query_parameters_repeating_form_fields(spec: &mut Value) {
+    let components = spec.get("components").cloned().unwrap_or(Value::Null);
+    for (_, _, operation) in operations_mut(spec) {
+        let fields: BTreeSet<String> = form_body_schema(operation, &components)
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        if fields.is_empty() {
+            continue;
+        }
+        if let Some(Value::Array(parameters)) = operation.get_mut("parameters") {
+            parameters.retain(|p| {
+                let p = resolve(p, &components).unwrap_or(p);
+                let in_query = p.get("in").and_then(Value::as_str) == Some("query");
+                let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+                !(in_query && fields.contains(name))
+            });
+        }
+    }
+}
+
+/// `token` → `Token`, `batch_upsert` → `BatchUpsert`.
+fn pascal_case(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// A schema without its descriptions, for comparing what two schemas accept.
+fn without_descriptions(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| k.as_str() != "description")
+                .map(|(k, v)| (k.clone(), without_descriptions(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_descriptions).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Moves every inline object schema of a request body into one named component schema per
+/// operation (`<Operation>Request`, e.g. `TokenRequest`), shared by all its versions: the union of
+/// their fields (a field two versions spell differently is an error), required where every
+/// version requires it. Where descriptions differ, the newest version's win.
+pub fn name_inline_request_bodies(spec: &mut Value) -> Result<(), CodegenError> {
+    struct Inline {
+        version: Option<ApiVersion>,
+        schema: Value,
+    }
+    let mut groups: std::collections::BTreeMap<String, Vec<Inline>> = Default::default();
+    for (path, method, operation) in operations_mut(spec) {
+        let Some(content) = operation
+            .pointer_mut("/requestBody/content")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for media in content.values_mut() {
+            let Some(schema) = media.get_mut("schema") else {
+                continue;
+            };
+            if schema.get("$ref").is_some()
+                || schema.get("type").and_then(Value::as_str) != Some("object")
+            {
+                continue;
+            }
+            let base = base_method_name(&path, &method);
+            let name = format!("{}Request", pascal_case(&base));
+            let inline =
+                std::mem::replace(schema, json!({ "$ref": format!("{SCHEMA_PREFIX}{name}") }));
+            groups.entry(name).or_default().push(Inline {
+                version: ApiVersion::in_path(&path),
+                schema: inline,
+            });
+        }
+    }
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let schemas = spec
+        .as_object_mut()
+        .ok_or_else(|| CodegenError::Normalize("the spec is not a JSON object".into()))?
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(|| CodegenError::Normalize("`components` is not an object".into()))?
+        .entry("schemas")
+        .or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or_else(|| CodegenError::Normalize("`components.schemas` is not an object".into()))?;
+    for (name, mut versions) in groups {
+        if schemas.contains_key(&name) {
+            return Err(CodegenError::Normalize(format!(
+                "an inline request body would be named `{name}`, but the spec already has a \
+                 schema of that name"
+            )));
+        }
+        // Newest last, so that its descriptions win.
+        versions.sort_by(|a, b| a.version.cmp(&b.version));
+        let mut merged = Map::new();
+        let mut properties = Map::new();
+        let mut required: Option<BTreeSet<String>> = None;
+        for inline in &versions {
+            let Some(object) = inline.schema.as_object() else {
+                continue;
+            };
+            for (key, value) in object {
+                if key != "properties" && key != "required" {
+                    merged.insert(key.clone(), value.clone());
+                }
+            }
+            for (field, schema) in object
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(known) = properties.get(field)
+                    && without_descriptions(known) != without_descriptions(schema)
+                {
+                    return Err(CodegenError::Normalize(format!(
+                        "the versions of `{name}` disagree on the field `{field}`: {known} and \
+                         {schema}"
+                    )));
+                }
+                properties.insert(field.clone(), schema.clone());
+            }
+            let these: BTreeSet<String> = object
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            required = Some(match required {
+                None => these,
+                Some(all) => all.intersection(&these).cloned().collect(),
+            });
+        }
+        merged.insert("properties".to_string(), Value::Object(properties));
+        if let Some(required) = required.filter(|r| !r.is_empty()) {
+            merged.insert("required".to_string(), json!(required));
+        }
+        schemas.insert(name, Value::Object(merged));
+    }
+    Ok(())
 }
 
 fn schemas_mut(spec: &mut Value) -> Option<&mut Map<String, Value>> {
@@ -343,6 +552,208 @@ pub(crate) fn collect_refs(value: &Value, f: &mut dyn FnMut(&str)) {
         Value::Array(items) => items.iter().for_each(|v| collect_refs(v, f)),
         _ => {}
     }
+}
+
+/// Names of the component schemas reachable from the operations' responses, through
+/// `#/components/responses/...` too.
+fn response_schemas(spec: &Value) -> BTreeSet<String> {
+    let mut roots = Vec::new();
+    for (_, _, op) in operations(spec) {
+        if let Some(responses) = op.get("responses") {
+            roots.push(responses.clone());
+        }
+    }
+    reachable_schemas(spec, roots)
+}
+
+/// Names of the component schemas reachable from `roots`, following references to any kind of
+/// component.
+fn reachable_schemas(spec: &Value, mut pending: Vec<Value>) -> BTreeSet<String> {
+    let components = spec.get("components").cloned().unwrap_or(Value::Null);
+    let mut seen = BTreeSet::new();
+    let mut schemas = BTreeSet::new();
+    while let Some(value) = pending.pop() {
+        all_component_refs(&value, &mut |kind, name| {
+            if seen.insert((kind.to_string(), name.to_string())) {
+                if kind == "schemas" {
+                    schemas.insert(name.to_string());
+                }
+                if let Some(item) = components.get(kind).and_then(|k| k.get(name)) {
+                    pending.push(item.clone());
+                }
+            }
+        });
+    }
+    schemas
+}
+
+/// Calls `f` with the kind and name of every `#/components/<kind>/<name>` reference in `value`.
+fn all_component_refs(value: &Value, f: &mut dyn FnMut(&str, &str)) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "$ref"
+                    && let Some((kind, name)) = v
+                        .as_str()
+                        .and_then(|r| r.strip_prefix("#/components/"))
+                        .and_then(|r| r.split_once('/'))
+                {
+                    f(kind, name);
+                }
+                all_component_refs(v, f);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| all_component_refs(v, f)),
+        _ => {}
+    }
+}
+
+/// Every operation in the spec with its path and method.
+fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in spec
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            if METHODS.contains(&method.as_str()) {
+                out.push((path.clone(), method.clone(), operation));
+            }
+        }
+    }
+    out
+}
+
+/// The schemas that describe answers: every component schema but those only requests reach,
+/// and the schema a generated type replaces.
+fn answer_schemas(spec: &Value) -> BTreeSet<String> {
+    let requests = request_schemas(spec);
+    let responses = response_schemas(spec);
+    spec.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name.clone())
+        .filter(|name| !requests.contains(name) || responses.contains(name))
+        .filter(|name| name != BATCH_STATUS_SCHEMA)
+        .collect()
+}
+
+/// Applies `f` to every schema object nested in `value` (itself, properties, items, map values,
+/// compositions), but not across references.
+fn visit_schemas(value: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    f(map);
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(inner) = map.get_mut(key) {
+            visit_schemas(inner, f);
+        }
+    }
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        properties.values_mut().for_each(|p| visit_schemas(p, f));
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(Value::Array(items)) = map.get_mut(key) {
+            items.iter_mut().for_each(|i| visit_schemas(i, f));
+        }
+    }
+}
+
+/// Applies `f` to every schema of an answer: the component schemas of [`answer_schemas`] and the
+/// inline schemas of responses.
+fn visit_answer_schemas(spec: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    let answers = answer_schemas(spec);
+    if let Some(schemas) = schemas_mut(spec) {
+        for (name, schema) in schemas.iter_mut() {
+            if answers.contains(name) {
+                visit_schemas(schema, f);
+            }
+        }
+    }
+    for (_, _, operation) in operations_mut(spec) {
+        for response in operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|r| r.values_mut())
+        {
+            for media in response
+                .get_mut("content")
+                .and_then(Value::as_object_mut)
+                .into_iter()
+                .flat_map(|c| c.values_mut())
+            {
+                if let Some(schema) = media.get_mut("schema") {
+                    visit_schemas(schema, f);
+                }
+            }
+        }
+    }
+}
+
+/// In answers, a property whose schema is an enum of one value with that value as its default is
+/// no longer required: it only marks which variant of a `oneOf` the answer is, and its value is
+/// implied. (HubSpot's token answers declare `token_use` so, and its documented answers omit it.)
+pub fn optional_type_markers(spec: &mut Value) {
+    visit_answer_schemas(spec, &mut |schema| {
+        let markers: BTreeSet<String> = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(_, p)| {
+                let one = p
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .filter(|e| e.len() == 1);
+                one.is_some_and(|e| p.get("default") == e.first())
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if markers.is_empty() {
+            return;
+        }
+        if let Some(Value::Array(required)) = schema.get_mut("required") {
+            required.retain(|r| r.as_str().is_none_or(|r| !markers.contains(r)));
+            if required.is_empty() {
+                schema.remove("required");
+            }
+        }
+    });
+}
+
+/// In answers, every string enum (but the batch status, which [`open_status_enum`] gives an open
+/// type) becomes a plain string whose description lists the known values, so that a value HubSpot
+/// adds later decodes. Enums that only requests use stay closed.
+pub fn open_response_enums(spec: &mut Value) {
+    visit_answer_schemas(spec, &mut |schema| {
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            return;
+        }
+        let Some(Value::Array(values)) = schema.remove("enum") else {
+            return;
+        };
+        let known: Vec<String> = values
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => format!("`{s}`"),
+                other => format!("`{other}`"),
+            })
+            .collect();
+        let note = format!(
+            "Known values: {}. HubSpot may send others.",
+            known.join(", ")
+        );
+        let description = match schema.get("description").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+            _ => note,
+        };
+        schema.insert("description".to_string(), json!(description));
+    });
 }
 
 /// In response schemas, makes the values of every `properties` map and the `requestedAt`
@@ -487,37 +898,197 @@ mod tests {
     }
 
     #[test]
-    fn method_names_come_from_the_path_after_the_object_type() {
+    fn method_names_are_the_path_after_the_object_type_and_the_version() {
+        let cases = [
+            (
+                "/crm/objects/v3/projects/batch/upsert",
+                "post",
+                "batch_upsert_v3",
+            ),
+            (
+                "/crm/objects/2026-03/projects/batch/upsert",
+                "post",
+                "batch_upsert_2026_03",
+            ),
+            (
+                "/crm/objects/2026-09/projects/batch/upsert",
+                "post",
+                "batch_upsert_2026_09",
+            ),
+            (
+                "/crm/objects/2026-09-beta/projects/batch/upsert",
+                "post",
+                "batch_upsert_2026_09_beta",
+            ),
+            (
+                "/crm/v3/objects/{objectType}/batch/upsert",
+                "post",
+                "batch_upsert_v3",
+            ),
+            (
+                "/crm/objects/2026-03/{objectType}/batch/upsert",
+                "post",
+                "batch_upsert_2026_03",
+            ),
+            ("/crm/objects/v3/projects/{projectId}", "get", "get_v3"),
+            ("/crm/objects/v3/projects", "post", "post_v3"),
+            ("/oauth/v1/token", "post", "token_v1"),
+            ("/oauth/2026-03/token", "post", "token_2026_03"),
+            ("/oauth/v3/token/introspect", "post", "token_introspect_v3"),
+            ("/crm/objects/projects/batch/upsert", "post", "batch_upsert"),
+        ];
+        for (path, method, name) in cases {
+            assert_eq!(method_name(path, method), name, "{path}");
+        }
         assert_eq!(
-            method_name("/crm/objects/v3/projects/batch/upsert", "post"),
+            base_method_name("/crm/objects/2026-09-beta/projects/batch/upsert", "post"),
             "batch_upsert"
         );
-        assert_eq!(
-            method_name("/crm/objects/2026-03/projects/batch/upsert", "post"),
-            "batch_upsert"
-        );
-        assert_eq!(
-            method_name("/crm/v3/objects/{objectType}/batch/upsert", "post"),
-            "batch_upsert"
-        );
-        assert_eq!(
-            method_name("/crm/objects/v3/projects/{projectId}", "get"),
-            "get"
-        );
-        assert_eq!(method_name("/crm/objects/v3/projects", "post"), "post");
     }
 
     #[test]
     fn operations_are_renamed_and_keep_the_original_id() {
-        let mut spec = json!({ "paths": { "/crm/objects/v3/projects/batch/upsert": { "post": {
-            "operationId": "post-/crm/objects/v3/projects/batch/upsert" } } } });
-        name_operations(&mut spec);
+        let mut spec = json!({ "paths": {
+            "/crm/objects/v3/projects/batch/upsert": { "post": {
+                "operationId": "post-/crm/objects/v3/projects/batch/upsert" } },
+            "/crm/objects/2026-03/projects/batch/upsert": { "post": {
+                "operationId": "post-/crm/objects/2026-03/projects/batch/upsert" } }
+        } });
+        name_operations(&mut spec).unwrap();
         let op = &spec["paths"]["/crm/objects/v3/projects/batch/upsert"]["post"];
-        assert_eq!(op["operationId"], "batch_upsert");
+        assert_eq!(op["operationId"], "batch_upsert_v3");
         assert_eq!(
             op["x-hubspot-operation-id"],
             "post-/crm/objects/v3/projects/batch/upsert"
         );
+        let op = &spec["paths"]["/crm/objects/2026-03/projects/batch/upsert"]["post"];
+        assert_eq!(op["operationId"], "batch_upsert_2026_03");
+    }
+
+    #[test]
+    fn two_spellings_of_one_version_are_refused() {
+        let mut spec = json!({ "paths": {
+            "/crm/objects/v3/projects/batch/upsert": { "post": {} },
+            "/crm/v3/objects/{objectType}/batch/upsert": { "post": {} }
+        } });
+        let err = name_operations(&mut spec).unwrap_err().to_string();
+        assert!(err.contains("batch_upsert_v3"), "{err}");
+        assert!(
+            err.contains("/crm/v3/objects/{objectType}/batch/upsert"),
+            "{err}"
+        );
+    }
+
+    fn form(properties: Value) -> Value {
+        json!({ "content": { "application/x-www-form-urlencoded": { "schema": {
+            "type": "object", "properties": properties } } } })
+    }
+
+    #[test]
+    fn query_parameters_that_repeat_form_fields_are_dropped() {
+        let query =
+            |name: &str| json!({ "name": name, "in": "query", "schema": { "type": "string" } });
+        let mut spec = json!({ "paths": { "/oauth/v1/token": { "post": {
+            "parameters": [query("client_secret"), query("refresh_token"), query("state")],
+            "requestBody": form(json!({ "client_secret": {}, "refresh_token": {} }))
+        } } } });
+        drop_query_parameters_repeating_form_fields(&mut spec);
+        let kept = &spec["paths"]["/oauth/v1/token"]["post"]["parameters"];
+        assert_eq!(kept, &json!([query("state")]));
+    }
+
+    #[test]
+    fn inline_request_bodies_of_all_versions_become_one_named_schema() {
+        let mut spec = json!({ "paths": {
+            "/oauth/v1/token": { "post": { "requestBody": form(json!({
+                "grant_type": { "type": "string", "description": "old" },
+                "client_id": { "type": "string" } })) } },
+            "/oauth/v3/token": { "post": { "requestBody": form(json!({
+                "grant_type": { "type": "string", "description": "new" },
+                "client_id": { "type": "string" },
+                "client_assertion": { "type": "string" } })) } }
+        } });
+        name_inline_request_bodies(&mut spec).unwrap();
+        for version in ["v1", "v3"] {
+            let schema = &spec["paths"][format!("/oauth/{version}/token")]["post"]["requestBody"]["content"]
+                ["application/x-www-form-urlencoded"]["schema"];
+            assert_eq!(
+                schema,
+                &json!({ "$ref": "#/components/schemas/TokenRequest" })
+            );
+        }
+        let merged = &spec["components"]["schemas"]["TokenRequest"];
+        let fields: Vec<_> = merged["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(fields, ["client_assertion", "client_id", "grant_type"]);
+        assert_eq!(merged["properties"]["grant_type"]["description"], "new");
+        assert_eq!(merged["type"], "object");
+    }
+
+    #[test]
+    fn versions_that_disagree_on_a_request_field_are_an_error() {
+        let mut spec = json!({ "paths": {
+            "/oauth/v1/token": { "post": { "requestBody": form(json!({ "scope": { "type": "string" } })) } },
+            "/oauth/v3/token": { "post": { "requestBody": form(json!({ "scope": { "type": "integer" } })) } }
+        } });
+        let err = name_inline_request_bodies(&mut spec)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`scope`") && err.contains("TokenRequest"),
+            "{err}"
+        );
+    }
+
+    /// A spec whose one operation takes `Input` and answers `Output` (and an error).
+    fn request_and_answer(input: Value, output: Value) -> Value {
+        json!({
+            "paths": { "/x/v1/do": { "post": {
+                "requestBody": body("Input"),
+                "responses": { "200": body("Output"), "default": { "$ref": "#/components/responses/Error" } }
+            } } },
+            "components": {
+                "responses": { "Error": { "description": "e", "content": { "*/*": { "schema": { "$ref": "#/components/schemas/Failure" } } } } },
+                "schemas": {
+                    "Input": input, "Output": output,
+                    "Failure": { "type": "object", "properties": {
+                        "category": { "type": "string", "enum": ["VALIDATION_ERROR"] } } }
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn enums_in_answers_become_documented_strings_and_request_enums_stay_closed() {
+        let grant = json!({ "type": "string", "enum": ["refresh_token"] });
+        let mut spec = request_and_answer(
+            json!({ "type": "object", "properties": { "grant_type": grant } }),
+            json!({ "type": "object", "properties": {
+                "errors": { "type": "array", "items": { "type": "object", "properties": {
+                    "code": { "type": "string", "description": "The code.", "enum": ["A", "B"] } } } } } }),
+        );
+        open_response_enums(&mut spec);
+        let s = &spec["components"]["schemas"];
+        let code = &s["Output"]["properties"]["errors"]["items"]["properties"]["code"];
+        assert!(code.get("enum").is_none(), "{code}");
+        assert_eq!(
+            code["description"],
+            "The code.\n\nKnown values: `A`, `B`. HubSpot may send others."
+        );
+        assert!(s["Failure"]["properties"]["category"].get("enum").is_none());
+        assert_eq!(s["Input"]["properties"]["grant_type"], grant);
+    }
+
+    #[test]
+    fn a_one_value_enum_with_that_default_is_no_longer_required_in_answers() {
+        let marker =
+            json!({ "type": "string", "default": "access_token", "enum": ["access_token"] });
+        let schema = json!({ "type": "object", "required": ["access_token", "token_use"],
+            "properties": { "access_token": { "type": "string" }, "token_use": marker } });
+        let mut spec = request_and_answer(schema.clone(), schema);
+        optional_type_markers(&mut spec);
+        let s = &spec["components"]["schemas"];
+        assert_eq!(s["Output"]["required"], json!(["access_token"]));
+        assert_eq!(s["Input"]["required"], json!(["access_token", "token_use"]));
     }
 
     #[test]

@@ -1,128 +1,300 @@
-//! `regen --from`: importing HubSpot-shaped upstream files.
+//! `regen --from`: importing files in the layout HubSpot publishes, into the contracts.
+//!
+//! The fixtures are small files of our own in HubSpot's current layout (projects and generic
+//! objects, `v3` and dated, a beta, OAuth `v1`), each with operations an import must leave out.
 
-use hubspot_projects_codegen::import::{CONTRACT_PATH, ImportError, extract_batch_upsert};
+use hubspot_projects_codegen::contract::{Contract, OAUTH, PROJECTS};
+use hubspot_projects_codegen::import::{Import, ImportError, read_upstream};
 use hubspot_projects_codegen::{canonical_json, generate};
-use serde_json::Value;
+use proc_macro2::{TokenStream, TokenTree};
+use serde_json::{Value, json};
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn contract() -> String {
-    std::fs::read_to_string(concat!(
+fn contract_text(contract: &Contract) -> String {
+    let path = format!(
+        "{}/../../{}",
         env!("CARGO_MANIFEST_DIR"),
-        "/../../openapi/projects.json"
-    ))
-    .expect("the contract is readable")
+        contract.spec_file()
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn schema_names(spec: &Value) -> Vec<String> {
-    spec["components"]["schemas"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect()
+fn contract(contract: &Contract) -> Value {
+    serde_json::from_str(&contract_text(contract)).unwrap()
+}
+
+fn import(name: &str) -> Import {
+    let upstream = read_upstream(&fixture(name)).unwrap();
+    let current = contract(upstream.contract);
+    upstream.merge_into(Some(&current)).unwrap()
+}
+
+fn paths(spec: &Value) -> Vec<String> {
+    spec["paths"].as_object().unwrap().keys().cloned().collect()
+}
+
+fn keys(value: &Value) -> Vec<String> {
+    value.as_object().unwrap().keys().cloned().collect()
+}
+
+/// The generated code with its doc comments left out: the public API (names, types,
+/// signatures, descriptors) and everything else that compiles.
+fn without_docs(code: &str) -> String {
+    fn strip(stream: TokenStream) -> TokenStream {
+        let mut out = Vec::new();
+        let mut tokens = stream.into_iter().peekable();
+        while let Some(token) = tokens.next() {
+            if let TokenTree::Punct(p) = &token
+                && p.as_char() == '#'
+            {
+                let mut attribute = vec![token.clone()];
+                if let Some(TokenTree::Punct(bang)) = tokens.peek()
+                    && bang.as_char() == '!'
+                {
+                    attribute.push(tokens.next().unwrap());
+                }
+                if let Some(TokenTree::Group(group)) = tokens.peek() {
+                    let is_doc = matches!(group.stream().into_iter().next(),
+                        Some(TokenTree::Ident(ident)) if ident == "doc");
+                    let group = tokens.next().unwrap();
+                    if !is_doc {
+                        out.extend(attribute);
+                        out.push(group);
+                    }
+                    continue;
+                }
+                out.extend(attribute);
+                continue;
+            }
+            match token {
+                TokenTree::Group(group) => {
+                    let mut inner =
+                        proc_macro2::Group::new(group.delimiter(), strip(group.stream()));
+                    inner.set_span(group.span());
+                    out.push(TokenTree::Group(inner));
+                }
+                other => out.push(other),
+            }
+        }
+        out.into_iter().collect()
+    }
+    let file: syn::File = syn::parse_str(code).unwrap();
+    strip(quote::ToTokens::to_token_stream(&file)).to_string()
 }
 
 #[test]
-fn a_whole_projects_spec_yields_exactly_the_operation_and_what_it_references() {
-    let imported = extract_batch_upsert(&fixture("upstream-projects.json")).unwrap();
-    let paths: Vec<_> = imported["paths"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
+fn importing_hubspots_current_v3_layout_leaves_the_public_api_unchanged() {
+    let imported = import("projects-v3.json");
+    let before = generate(&PROJECTS, &contract_text(&PROJECTS)).unwrap();
+    let after = generate(&PROJECTS, &canonical_json(&imported.spec)).unwrap();
+    assert_ne!(before, after, "the fixture's own wording shows in the docs");
+    assert_eq!(without_docs(&before), without_docs(&after));
+    assert!(imported.notes.is_empty(), "{:?}", imported.notes);
+    // The check itself sees a change of API.
+    let renamed =
+        contract_text(&PROJECTS).replace("PublicObjectWarning", "SimplePublicObjectWarning");
+    let older = generate(&PROJECTS, &renamed).unwrap();
+    assert_ne!(without_docs(&before), without_docs(&older));
+}
+
+#[test]
+fn an_import_replaces_its_version_and_keeps_the_others() {
+    let imported = import("projects-2026-03.json");
+    assert_eq!(paths(&imported.spec), paths(&contract(&PROJECTS)));
+    let versions: Vec<_> = imported
+        .versions
+        .iter()
+        .map(|s| s.version.to_string())
         .collect();
-    assert_eq!(paths, [CONTRACT_PATH]);
-    let contract: Value = serde_json::from_str(&contract()).unwrap();
-    assert_eq!(schema_names(&imported), schema_names(&contract));
-    assert!(!canonical_json(&imported).contains("\"example\": null"));
-    // Every OR-ed security requirement is kept, with the schemes it names and no others.
-    let security = imported["paths"][CONTRACT_PATH]["post"]["security"]
-        .as_array()
+    assert_eq!(versions, ["2026-03"]);
+    let op = &imported.spec["paths"]["/crm/objects/2026-03/projects/batch/upsert"]["post"];
+    assert_eq!(
+        op["description"],
+        "Fixture wording: create or update by a unique value."
+    );
+    let untouched = &imported.spec["paths"]["/crm/objects/v3/projects/batch/upsert"]["post"];
+    assert_eq!(
+        untouched,
+        &contract(&PROJECTS)["paths"]["/crm/objects/v3/projects/batch/upsert"]["post"]
+    );
+    // Exactly what the operations reference: not the schemas of the other operations, and only
+    // the security schemes they require.
+    let schemas = keys(&imported.spec["components"]["schemas"]);
+    assert_eq!(schemas, keys(&contract(&PROJECTS)["components"]["schemas"]));
+    assert_eq!(
+        keys(&imported.spec["components"]["securitySchemes"]),
+        ["oauth2"]
+    );
+    assert_eq!(imported.spec["tags"], json!([{ "name": "Batch" }]));
+    assert_eq!(
+        imported.spec["info"]["version"], "2026-09",
+        "the newest GA version"
+    );
+    assert!(!canonical_json(&imported.spec).contains("\"example\": null"));
+}
+
+#[test]
+fn the_generic_objects_api_becomes_the_projects_path_of_its_version() {
+    for (name, version) in [
+        ("objects-v3.json", "v3"),
+        ("objects-2026-09.json", "2026-09"),
+    ] {
+        let imported = import(name);
+        let path = format!("/crm/objects/{version}/projects/batch/upsert");
+        assert_eq!(imported.versions[0].path, path, "{name}");
+        assert!(imported.versions[0].generic, "{name}");
+        let op = &imported.spec["paths"][&path]["post"];
+        assert_eq!(op["parameters"], json!([]), "objectType must be gone: {op}");
+        assert_eq!(op["operationId"], format!("post-{path}"), "{name}");
+        assert!(
+            paths(&imported.spec)
+                .iter()
+                .all(|p| !p.contains("{objectType}")),
+            "{name}"
+        );
+        // HubSpot's generic files OR many scopes; all of them stay, with their scheme.
+        assert_eq!(op["security"].as_array().unwrap().len(), 5, "{name}");
+        let code = generate(&PROJECTS, &canonical_json(&imported.spec)).unwrap();
+        let method = format!("pub async fn batch_upsert_{}", version.replace('-', "_"));
+        assert!(code.contains(&method), "{name}");
+        assert!(code.contains(&format!("path: \"{path}\"")), "{name}");
+    }
+}
+
+#[test]
+fn a_beta_is_added_beside_the_generally_available_versions() {
+    let imported = import("projects-2026-09-beta.json");
+    let mut expected = paths(&contract(&PROJECTS));
+    expected.push("/crm/objects/2026-09-beta/projects/batch/upsert".to_string());
+    expected.sort();
+    assert_eq!(paths(&imported.spec), expected);
+    assert_eq!(
+        imported.spec["info"]["version"], "2026-09",
+        "a beta is never the newest"
+    );
+    let code = generate(&PROJECTS, &canonical_json(&imported.spec)).unwrap();
+    assert!(code.contains("pub async fn batch_upsert_2026_09_beta"));
+    assert!(
+        code.contains("version: \"2026-09-beta\",\n            beta: true,"),
+        "{code}"
+    );
+}
+
+#[test]
+fn the_oauth_v1_file_goes_into_the_oauth_contract() {
+    let upstream = read_upstream(&fixture("oauth-v1.json")).unwrap();
+    assert_eq!(upstream.contract.name, OAUTH.name);
+    let imported = upstream.merge_into(Some(&contract(&OAUTH))).unwrap();
+    assert_eq!(paths(&imported.spec), paths(&contract(&OAUTH)));
+    let schemas = keys(&imported.spec["components"]["schemas"]);
+    assert!(
+        !schemas.contains(&"AccessTokenInfoResponse".to_string()),
+        "{schemas:?}"
+    );
+    let before = generate(&OAUTH, &contract_text(&OAUTH)).unwrap();
+    let after = generate(&OAUTH, &canonical_json(&imported.spec)).unwrap();
+    // The query parameters that repeat form fields never reach the generated method.
+    assert!(after.contains("pub async fn token_v1<'a>(\n        &'a self,\n        body: &'a types::TokenRequest,\n    )"), "{after}");
+    assert!(after.contains(".form_urlencoded(&body)?"));
+    assert_eq!(without_docs(&before), without_docs(&after));
+}
+
+#[test]
+fn a_file_without_a_success_answer_is_refused() {
+    let mut spec: Value = serde_json::from_str(&fixture("oauth-v1.json")).unwrap();
+    spec["paths"]["/oauth/v1/token"]["post"]["responses"]
+        .as_object_mut()
+        .unwrap()
+        .remove("200");
+    let err = read_upstream(&spec.to_string())
+        .unwrap()
+        .merge_into(Some(&contract(&OAUTH)))
+        .unwrap_err();
+    assert!(matches!(err, ImportError::NoSuccessAnswer { .. }), "{err}");
+    assert!(err.to_string().contains("version v1"), "{err}");
+}
+
+#[test]
+fn a_shared_schema_that_changes_is_pointed_out() {
+    let mut spec: Value = serde_json::from_str(&fixture("projects-2026-03.json")).unwrap();
+    spec["components"]["schemas"]["SimplePublicUpsertObject"]["required"] =
+        json!(["archived", "createdAt", "id", "properties", "updatedAt"]);
+    let imported = read_upstream(&spec.to_string())
+        .unwrap()
+        .merge_into(Some(&contract(&PROJECTS)))
         .unwrap();
-    assert_eq!(security.len(), 4);
-    let schemes: Vec<_> = imported["components"]["securitySchemes"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    assert_eq!(schemes, ["oauth2", "private_apps"]);
-    assert_eq!(imported["tags"], serde_json::json!([{ "name": "Batch" }]));
-}
-
-#[test]
-fn importing_hubspots_shape_generates_the_same_code_as_the_contract() {
-    let imported =
-        canonical_json(&extract_batch_upsert(&fixture("upstream-projects.json")).unwrap());
-    assert_eq!(generate(&imported).unwrap(), generate(&contract()).unwrap());
-}
-
-#[test]
-fn the_generic_objects_api_becomes_the_projects_path() {
-    let imported = extract_batch_upsert(&fixture("upstream-objects.json")).unwrap();
-    let op = &imported["paths"][CONTRACT_PATH]["post"];
+    assert_eq!(imported.notes.len(), 1, "{:?}", imported.notes);
+    assert!(imported.notes[0].contains("schemas/SimplePublicUpsertObject"));
     assert!(
-        op.get("parameters").is_none(),
-        "objectType must be gone: {op}"
-    );
-    let code = generate(&canonical_json(&imported)).unwrap();
-    assert!(code.contains("pub async fn batch_upsert"));
-    assert!(code.contains("/crm/objects/v3/projects/batch/upsert"));
-}
-
-#[test]
-fn a_date_versioned_path_is_found_and_kept() {
-    let text = fixture("upstream-projects.json")
-        .replace("/crm/objects/v3/projects", "/crm/objects/2026-03/projects");
-    let imported = extract_batch_upsert(&text).unwrap();
-    assert!(
-        imported["paths"]
-            .get("/crm/objects/2026-03/projects/batch/upsert")
-            .is_some()
-    );
-    let code = generate(&canonical_json(&imported)).unwrap();
-    assert!(
-        code.contains(
-            r#"pub const BATCH_UPSERT: &str = "/crm/objects/2026-03/projects/batch/upsert";"#
-        ),
-        "the path constant follows the spec"
-    );
-    assert!(
-        generate(&canonical_json(&imported))
-            .unwrap()
-            .contains("pub async fn batch_upsert")
+        imported.notes[0].contains("v3, 2026-09"),
+        "{:?}",
+        imported.notes
     );
 }
 
 #[test]
 fn bad_files_are_refused_with_a_clear_error() {
     assert!(matches!(
-        extract_batch_upsert("openapi: 3.0.1\n"),
+        read_upstream("openapi: 3.0.1\n"),
         Err(ImportError::NotJson(_))
     ));
-    let v31 = fixture("upstream-projects.json").replacen("\"3.0.1\"", "\"3.1.0\"", 1);
-    let err = extract_batch_upsert(&v31).unwrap_err();
+    let v31 = fixture("projects-v3.json").replacen("\"3.0.1\"", "\"3.1.0\"", 1);
+    let err = read_upstream(&v31).unwrap_err();
     assert!(matches!(err, ImportError::NotOpenApi30(_)), "{err}");
     assert!(err.to_string().contains("3.1.0"), "{err}");
-    let without = fixture("upstream-projects.json").replace("/batch/upsert", "/batch/upsert-old");
-    let err = extract_batch_upsert(&without).unwrap_err();
+    let without = fixture("projects-v3.json").replace("/batch/upsert", "/batch/upsert-old");
+    let err = read_upstream(&without).unwrap_err();
     assert!(matches!(err, ImportError::MissingOperation { .. }), "{err}");
-    assert!(err.to_string().contains(CONTRACT_PATH), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("POST /crm/objects/<version>/projects/batch/upsert"),
+        "{message}"
+    );
+    assert!(message.contains("POST /oauth/<version>/token"), "{message}");
 }
 
 #[test]
 fn a_dangling_reference_is_named() {
-    let text = fixture("upstream-projects.json").replace(
+    let text = fixture("projects-v3.json").replace(
         "\"#/components/schemas/ValueWithTimestamp\"",
         "\"#/components/schemas/Missing\"",
     );
-    let err = extract_batch_upsert(&text).unwrap_err();
+    let err = read_upstream(&text)
+        .unwrap()
+        .merge_into(Some(&contract(&PROJECTS)))
+        .unwrap_err();
     assert!(
         err.to_string().contains("#/components/schemas/Missing"),
         "{err}"
     );
+}
+
+#[test]
+fn an_import_without_a_contract_starts_one() {
+    let imported = read_upstream(&fixture("projects-v3.json"))
+        .unwrap()
+        .merge_into(None)
+        .unwrap();
+    assert_eq!(
+        paths(&imported.spec),
+        ["/crm/objects/v3/projects/batch/upsert"]
+    );
+    assert_eq!(imported.spec["info"]["version"], "v3");
+    generate(&PROJECTS, &canonical_json(&imported.spec)).unwrap();
+}
+
+#[test]
+fn enums_hubspot_may_add_to_answers_become_strings() {
+    let mut spec = contract(&PROJECTS);
+    let schemas = &mut spec["components"]["schemas"];
+    schemas["StandardError"]["properties"]["category"]["enum"] = json!(["VALIDATION_ERROR"]);
+    schemas["ErrorDetail"]["properties"]["code"]["enum"] = json!(["INVALID_EMAIL"]);
+    let code = generate(&PROJECTS, &canonical_json(&spec)).unwrap();
+    assert!(!code.contains("pub enum StandardErrorCategory"), "{code}");
+    assert!(!code.contains("pub enum ErrorDetailCode"), "{code}");
+    assert!(code.contains("Known values: `INVALID_EMAIL`"), "{code}");
 }

@@ -23,29 +23,30 @@ impl UpsertPath {
     }
 }
 
-/// Every path of the batch upsert: HubSpot's per-object path in each version, and the
-/// generic objects path (`/crm/v3/objects/{objectType}/…`) that HubSpot's official clients
-/// use. The date-versioned generic path, `/crm/objects/<date>/{objectType}/…`, spells the
-/// same as the per-object one.
-pub const UPSERT_PATHS: [UpsertPath; 4] = [
-    // The contract's own path, first.
-    UpsertPath {
-        version: "v3",
-        path: hubspot_projects_api::paths::BATCH_UPSERT,
-    },
-    UpsertPath {
-        version: "2026-03",
-        path: "/crm/objects/2026-03/projects/batch/upsert",
-    },
-    UpsertPath {
-        version: "2026-09",
-        path: "/crm/objects/2026-09/projects/batch/upsert",
-    },
-    UpsertPath {
+use hubspot_projects_api::operations::{BATCH_UPSERT, OAUTH_TOKEN};
+
+/// Every path of the batch upsert: HubSpot's per-object path in each version of the contract
+/// (`hubspot_projects_api::operations::BATCH_UPSERT`, oldest first), then the generic objects
+/// path (`/crm/v3/objects/{objectType}/…`) that HubSpot's official clients use. The
+/// date-versioned generic path, `/crm/objects/<date>/{objectType}/…`, spells the same as the
+/// per-object one.
+pub const UPSERT_PATHS: [UpsertPath; BATCH_UPSERT.len() + 1] = upsert_paths();
+
+const fn upsert_paths() -> [UpsertPath; BATCH_UPSERT.len() + 1] {
+    let mut paths = [UpsertPath {
         version: "v3",
         path: "/crm/v3/objects/projects/batch/upsert",
-    },
-];
+    }; BATCH_UPSERT.len() + 1];
+    let mut at = 0;
+    while at < BATCH_UPSERT.len() {
+        paths[at] = UpsertPath {
+            version: BATCH_UPSERT[at].version,
+            path: BATCH_UPSERT[at].path,
+        };
+        at += 1;
+    }
+    paths
+}
 
 /// The API versions of [`UPSERT_PATHS`], each once, in order.
 pub fn api_versions() -> Vec<&'static str> {
@@ -58,13 +59,19 @@ pub fn api_versions() -> Vec<&'static str> {
     versions
 }
 
-/// The paths of HubSpot's OAuth token endpoint, in each of its versions.
-pub const TOKEN_PATHS: [&str; 4] = [
-    "/oauth/v1/token",
-    "/oauth/v3/token",
-    "/oauth/2026-03/token",
-    "/oauth/2026-09/token",
-];
+/// The paths of HubSpot's OAuth token endpoint, in each version of the OAuth contract
+/// (`hubspot_projects_api::operations::OAUTH_TOKEN`).
+pub const TOKEN_PATHS: [&str; OAUTH_TOKEN.len()] = token_paths();
+
+const fn token_paths() -> [&'static str; OAUTH_TOKEN.len()] {
+    let mut paths = [""; OAUTH_TOKEN.len()];
+    let mut at = 0;
+    while at < OAUTH_TOKEN.len() {
+        paths[at] = OAUTH_TOKEN[at].path;
+        at += 1;
+    }
+    paths
+}
 
 #[cfg(test)]
 mod tests {
@@ -72,7 +79,8 @@ mod tests {
 
     #[test]
     fn every_version_once_and_reads_beside_upserts() {
-        assert_eq!(api_versions(), ["v3", "2026-03", "2026-09"]);
+        let contract: Vec<&str> = BATCH_UPSERT.iter().map(|op| op.version).collect();
+        assert_eq!(api_versions(), contract);
         assert_eq!(UPSERT_PATHS[3].read_path(), "/crm/v3/objects/projects/{id}");
     }
 }

@@ -10,7 +10,8 @@ use httpmock::{HttpMockRequest, HttpMockResponse, MockServer};
 use hubspot_projects::{Client, ClientBuilder, RateBudget, RetryPolicy, UpsertInput};
 use serde_json::{Value, json};
 
-pub const PATH: &str = "/crm/objects/v3/projects/batch/upsert";
+/// The path the client sends to by default, from the contract.
+pub const PATH: &str = hubspot_projects::api::operations::default_batch_upsert().path;
 pub const TOKEN: &str = "pat-na1-SECRET-0f1e2d3c";
 
 /// What the server saw: every request's arrival time and body, and the last value written to

@@ -14,13 +14,13 @@ pub mod types {
         ///The records to create or update.
         pub inputs: ::std::vec::Vec<SimplePublicObjectBatchInputUpsert>,
     }
-    ///Represents the result of a batch upsert operation, including the operation's status, timestamps, and a list of successfully created or updated objects.
+    ///The answer to a batch upsert in which every input was written: the written records, the batch status and its timestamps.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BatchResponseSimplePublicUpsertObject {
-        ///The timestamp when the batch process was completed, in ISO 8601 format.
+        ///When HubSpot finished the batch (ISO 8601).
         #[serde(rename = "completedAt")]
         pub completed_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///An object containing relevant links related to the batch request.
+        ///Links about the batch, by name.
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -29,7 +29,7 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
-        ///The timestamp when the batch process was initiated, in ISO 8601 format.
+        ///When HubSpot received the batch (ISO 8601).
         #[serde(
             rename = "requestedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -39,21 +39,21 @@ pub mod types {
         >,
         ///The records that were created or updated.
         pub results: ::std::vec::Vec<SimplePublicUpsertObject>,
-        ///The timestamp when the batch process began execution, in ISO 8601 format.
+        ///When HubSpot started on the batch (ISO 8601).
         #[serde(rename = "startedAt")]
         pub started_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub status: crate::BatchStatus,
     }
-    ///Represents the result of a batch upsert operation in which some inputs failed: the records that were written and the errors of the others.
+    ///The answer to a batch upsert in which some inputs failed: the records that were written and an error for the others.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BatchResponseSimplePublicUpsertObjectWithErrors {
-        ///The timestamp when the batch process was completed, in ISO 8601 format.
+        ///When HubSpot finished the batch (ISO 8601).
         #[serde(rename = "completedAt")]
         pub completed_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The errors of the inputs that were not written.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub errors: ::std::vec::Vec<StandardError>,
-        ///An object containing relevant links related to the batch request.
+        ///Links about the batch, by name.
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -62,13 +62,13 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
-        ///The total number of errors that occurred during the operation.
+        ///How many errors `errors` holds.
         #[serde(
             rename = "numErrors",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub num_errors: ::std::option::Option<i32>,
-        ///The timestamp when the batch process was initiated, in ISO 8601 format.
+        ///When HubSpot received the batch (ISO 8601).
         #[serde(
             rename = "requestedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -78,17 +78,17 @@ pub mod types {
         >,
         ///The records that were created or updated.
         pub results: ::std::vec::Vec<SimplePublicUpsertObject>,
-        ///The timestamp when the batch process began execution, in ISO 8601 format.
+        ///When HubSpot started on the batch (ISO 8601).
         #[serde(rename = "startedAt")]
         pub started_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub status: crate::BatchStatus,
     }
-    ///An error returned by the API.
+    ///What HubSpot answers when a request fails as a whole.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Error {
-        ///The error category.
+        ///The kind of error, such as `VALIDATION_ERROR` or `MISSING_SCOPES`.
         pub category: ::std::string::String,
-        ///Context about the error condition.
+        ///Details of the error by name, each a list of values (for example `missingScopes`).
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -97,13 +97,13 @@ pub mod types {
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
-        ///A unique identifier for the request. Include this value with any error reports or support tickets.
+        ///HubSpot's id for the request; quote it to HubSpot support.
         #[serde(rename = "correlationId")]
         pub correlation_id: ::uuid::Uuid,
-        ///Further information about the error.
+        ///Finer details of the error.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub errors: ::std::vec::Vec<ErrorDetail>,
-        ///A map of link names to associated URIs containing documentation about the error or recommended remediation steps.
+        ///Links to documentation about the error, by name.
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -112,22 +112,22 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
-        ///A human-readable message describing the error along with remediation steps where appropriate.
+        ///What went wrong, in words, often with what to do about it.
         pub message: ::std::string::String,
-        ///A specific category that contains more specific detail about the error.
+        ///A finer kind of error within `category`.
         #[serde(
             rename = "subCategory",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sub_category: ::std::option::Option<::std::string::String>,
     }
-    ///A detail of an error.
+    ///One finer detail of an error.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ErrorDetail {
-        ///The status code associated with the error detail.
+        ///HubSpot's code for this detail.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
-        ///Context about the error condition.
+        ///Details by name, each a list of values.
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -136,17 +136,30 @@ pub mod types {
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
-        ///The name of the field or parameter in which the error was found.
+        ///The field or parameter the detail is about.
         #[serde(rename = "in", skip_serializing_if = "::std::option::Option::is_none")]
         pub in_: ::std::option::Option<::std::string::String>,
-        ///A human-readable message describing the error along with remediation steps where appropriate.
+        ///What went wrong, in words.
         pub message: ::std::string::String,
-        ///A specific category that contains more specific detail about the error.
+        ///A finer kind of error.
         #[serde(
             rename = "subCategory",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub sub_category: ::std::option::Option<::std::string::String>,
+    }
+    ///A warning raised while writing a record.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PublicObjectWarning {
+        ///The category of the warning.
+        pub category: ::std::string::String,
+        ///Details of the warning.
+        pub context: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///A human-readable description of the warning.
+        pub message: ::std::string::String,
     }
     ///One record to create or update, identified by the value of its `idProperty`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -171,25 +184,12 @@ pub mod types {
             ::std::string::String,
         >,
     }
-    ///A warning raised while writing a record.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct SimplePublicObjectWarning {
-        ///The category of the warning.
-        pub category: ::std::string::String,
-        ///Details of the warning.
-        pub context: ::std::collections::BTreeMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
-        ///A human-readable description of the warning.
-        pub message: ::std::string::String,
-    }
     ///A record that was created or updated by a batch upsert.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SimplePublicUpsertObject {
         ///Whether the record is archived.
         pub archived: bool,
-        ///The timestamp when the record was archived, in ISO 8601 format.
+        ///When the record was archived (ISO 8601).
         #[serde(
             rename = "archivedAt",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -197,10 +197,10 @@ pub mod types {
         pub archived_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
-        ///The timestamp when the record was created, in ISO 8601 format.
+        ///When the record was created (ISO 8601).
         #[serde(rename = "createdAt")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///The unique ID of the record.
+        ///HubSpot's id of the record (not the unique property value).
         pub id: ::std::string::String,
         ///Whether the record was created by this request (true) or an existing record was updated (false).
         pub new: bool,
@@ -225,7 +225,7 @@ pub mod types {
             ::std::string::String,
             ::std::vec::Vec<ValueWithTimestamp>,
         >,
-        ///The timestamp when the record was last updated, in ISO 8601 format.
+        ///When the record was last changed (ISO 8601).
         #[serde(rename = "updatedAt")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///A link to the record in HubSpot.
@@ -233,7 +233,7 @@ pub mod types {
         pub url: ::std::option::Option<::std::string::String>,
         ///Warnings raised while writing the record.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub warnings: ::std::vec::Vec<SimplePublicObjectWarning>,
+        pub warnings: ::std::vec::Vec<PublicObjectWarning>,
     }
     ///An error for one or more inputs of a batch.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -284,7 +284,7 @@ pub mod types {
         ///The kind of source that set the value.
         #[serde(rename = "sourceType")]
         pub source_type: ::std::string::String,
-        ///When the value was set, in ISO 8601 format.
+        ///When the value was set (ISO 8601).
         pub timestamp: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The ID of the user who set the value.
         #[serde(
@@ -331,9 +331,9 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for CRM Projects
 
-Create and update HubSpot CRM project records in batches, identified by a unique property value.
+Create and update HubSpot CRM project records in batches, identified by a unique property value. One operation per generally available API version: `v3` and the date-based versions.
 
-Version: v3*/
+Version: 2026-09*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -369,7 +369,7 @@ impl Client {
 }
 impl ClientInfo<()> for Client {
     fn api_version() -> &'static str {
-        "v3"
+        "2026-09"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -386,12 +386,104 @@ impl ClientHooks<()> for &Client {}
 impl Client {
     /**Create or update a batch of projects
 
-Create or update records identified by a unique property value as specified by the `idProperty` query param. `idProperty` query param refers to a property whose values are unique for the object.
+Creates or updates up to 100 project records in one request. Each input names the record by the value of a property with unique values: `idProperty` in the input names that property and `id` holds its value. A record with that value is updated; otherwise one is created. A 200 answer means every input was written; a 207 answer carries the records that were written and an error for each input that was not.
+
+Sends a `POST` request to `/crm/objects/2026-03/projects/batch/upsert`
+
+*/
+    pub async fn batch_upsert_2026_03<'a>(
+        &'a self,
+        body: &'a types::BatchInputSimplePublicObjectBatchInputUpsert,
+    ) -> Result<
+        ResponseValue<types::BatchResponseSimplePublicUpsertObjectWithErrors>,
+        Error<ByteStream>,
+    > {
+        let url = format!("{}/crm/objects/2026-03/projects/batch/upsert", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "batch_upsert_2026_03",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => ResponseValue::from_response(response).await,
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Create or update a batch of projects
+
+Creates or updates up to 100 project records in one request. Each input names the record by the value of a property with unique values: `idProperty` in the input names that property and `id` holds its value. A record with that value is updated; otherwise one is created. A 200 answer means every input was written; a 207 answer carries the records that were written and an error for each input that was not.
+
+Sends a `POST` request to `/crm/objects/2026-09/projects/batch/upsert`
+
+*/
+    pub async fn batch_upsert_2026_09<'a>(
+        &'a self,
+        body: &'a types::BatchInputSimplePublicObjectBatchInputUpsert,
+    ) -> Result<
+        ResponseValue<types::BatchResponseSimplePublicUpsertObjectWithErrors>,
+        Error<ByteStream>,
+    > {
+        let url = format!("{}/crm/objects/2026-09/projects/batch/upsert", self.baseurl,);
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map
+            .append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+            );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "batch_upsert_2026_09",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200..=299 => ResponseValue::from_response(response).await,
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /**Create or update a batch of projects
+
+Creates or updates up to 100 project records in one request. Each input names the record by the value of a property with unique values: `idProperty` in the input names that property and `id` holds its value. A record with that value is updated; otherwise one is created. A 200 answer means every input was written; a 207 answer carries the records that were written and an error for each input that was not.
 
 Sends a `POST` request to `/crm/objects/v3/projects/batch/upsert`
 
 */
-    pub async fn batch_upsert<'a>(
+    pub async fn batch_upsert_v3<'a>(
         &'a self,
         body: &'a types::BatchInputSimplePublicObjectBatchInputUpsert,
     ) -> Result<
@@ -417,7 +509,7 @@ Sends a `POST` request to `/crm/objects/v3/projects/batch/upsert`
             .headers(header_map)
             .build()?;
         let info = OperationInfo {
-            operation_id: "batch_upsert",
+            operation_id: "batch_upsert_v3",
         };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;
@@ -436,8 +528,40 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
-/// The path of each operation, as in the spec.
-pub mod paths {
-    /// `/crm/objects/v3/projects/batch/upsert`
-    pub const BATCH_UPSERT: &str = "/crm/objects/v3/projects/batch/upsert";
+/// Each operation of the contract as its generated method sends it, for code that builds
+/// its own request.
+pub mod operations {
+    /// `batch_upsert`: one entry per version of the contract, oldest first (v3, 2026-03, 2026-09).
+    pub const BATCH_UPSERT: &[crate::Operation] = &[
+        crate::Operation {
+            operation_id: "post-/crm/objects/v3/projects/batch/upsert",
+            method_name: "batch_upsert_v3",
+            method: "POST",
+            path: "/crm/objects/v3/projects/batch/upsert",
+            version: "v3",
+            beta: false,
+            content_type: "application/json",
+            accept: "application/json",
+        },
+        crate::Operation {
+            operation_id: "post-/crm/objects/2026-03/projects/batch/upsert",
+            method_name: "batch_upsert_2026_03",
+            method: "POST",
+            path: "/crm/objects/2026-03/projects/batch/upsert",
+            version: "2026-03",
+            beta: false,
+            content_type: "application/json",
+            accept: "application/json",
+        },
+        crate::Operation {
+            operation_id: "post-/crm/objects/2026-09/projects/batch/upsert_/crm/objects/2026-09-beta/{objectType}/batch/upsert",
+            method_name: "batch_upsert_2026_09",
+            method: "POST",
+            path: "/crm/objects/2026-09/projects/batch/upsert",
+            version: "2026-09",
+            beta: false,
+            content_type: "application/json",
+            accept: "application/json",
+        },
+    ];
 }
