@@ -11,6 +11,7 @@ use crate::error::ConfigError;
 use crate::pace::RateBudget;
 use crate::retry::RetryPolicy;
 use crate::shared::{Auth, Shared};
+use crate::store::{BudgetStore, LocalBudget};
 
 /// HubSpot's API.
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
@@ -69,6 +70,8 @@ pub struct ClientBuilder {
     pub(crate) unreachable_after: Duration,
     pub(crate) isolate_rejected_inputs: bool,
     pub(crate) root_certificates: Vec<Vec<u8>>,
+    #[cfg(feature = "redis")]
+    pub(crate) rate_store: Option<crate::redis_budget::RedisBudget>,
     pub(crate) http_client: Option<reqwest::Client>,
 }
 
@@ -89,6 +92,8 @@ impl Default for ClientBuilder {
             unreachable_after: DEFAULT_UNREACHABLE_AFTER,
             isolate_rejected_inputs: true,
             root_certificates: Vec::new(),
+            #[cfg(feature = "redis")]
+            rate_store: None,
             http_client: None,
         }
     }
@@ -232,6 +237,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Keeps the rate budget in Redis, shared with every process that uses the same key (see
+    /// [`RedisBudget`](crate::RedisBudget)), instead of in this process.
+    #[cfg(feature = "redis")]
+    pub fn rate_store(mut self, store: crate::redis_budget::RedisBudget) -> Self {
+        self.rate_store = Some(store);
+        self
+    }
+
     /// Trusts one more root certificate (DER or PEM), beside webpki's roots: for a proxy or a
     /// test server with a certificate of its own.
     pub fn add_root_certificate(mut self, certificate: impl Into<Vec<u8>>) -> Self {
@@ -294,9 +307,33 @@ impl ClientBuilder {
             None if self.http_client.is_some() => None,
             None => return Err(ConfigError::NoCredentials),
         };
+        let store = self.budget_store()?;
         Ok(Client::from_shared(Arc::new(Shared::new(
-            &self, base_url, http, auth, operation,
+            &self, base_url, http, auth, operation, store,
         ))))
+    }
+
+    /// Where the rate budget lives: in this process, or in the shared store given.
+    fn budget_store(&self) -> Result<Arc<dyn BudgetStore>, ConfigError> {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.rate_store {
+            let name = match (redis.name(), &self.credentials) {
+                (Some(name), _) => name.to_string(),
+                (None, Some(Credentials::Static(token))) => {
+                    crate::redis_budget::hashed_key(&format!("token:{}", token.expose()))
+                }
+                (None, Some(Credentials::OAuth(credentials))) => crate::redis_budget::hashed_key(
+                    &format!("oauth-client:{}", credentials.client_id),
+                ),
+                (None, _) => {
+                    return Err(ConfigError::BudgetStore(
+                        "name the shared budget's key (RedisBudget::key): it cannot be derived from a token source or a ready HTTP client".into(),
+                    ));
+                }
+            };
+            return Ok(Arc::new(redis.store(&name, self.timeout)));
+        }
+        Ok(Arc::new(LocalBudget::new()))
     }
 
     fn http(&self) -> Result<reqwest::Client, ConfigError> {

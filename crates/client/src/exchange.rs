@@ -66,9 +66,6 @@ pub(crate) async fn send(
     // An expired token's request is resent once with a fresh token, not retried.
     let mut resent_for_expiry = false;
     loop {
-        if let Some(message) = shared.pacer.daily_stop() {
-            stop.set(NotAttempted::DailyLimitReached { message });
-        }
         if let Some(reason) = stop.reason() {
             return Err(Unanswered::Stopped(reason));
         }
@@ -77,7 +74,12 @@ pub(crate) async fn send(
             () = stop.stopped() => continue,
         };
         tokio::select! {
-            () = shared.pacer.ready() => {}
+            paced = shared.pacer.ready() => if let Err(reason) = paced {
+                // HubSpot's daily stop, shared with other processes; or a budget store that
+                // cannot be reached, which is never a licence to send unpaced.
+                stop.set(reason);
+                continue;
+            },
             () = stop.stopped() => continue,
         }
         if let Some(reason) = stop.reason() {
@@ -145,7 +147,7 @@ pub(crate) async fn send(
         }
         match decide(&error) {
             Decision::GiveUp => return Err(Unanswered::Failed(error)),
-            Decision::Stop => return Err(stop_for(shared, stop, error)),
+            Decision::Stop => return Err(stop_for(shared, stop, error).await),
             Decision::Retry => {}
         }
         if is_unanswered(&error) && stop.silent_for() >= shared.unreachable_after {
@@ -210,14 +212,14 @@ async fn retry_wait(
 }
 
 /// Stops the run for a failure that every further request would meet too.
-fn stop_for(shared: &Shared, stop: &RunStop, error: Error) -> Unanswered {
+async fn stop_for(shared: &Shared, stop: &RunStop, error: Error) -> Unanswered {
     match &error {
         Error::RateLimited {
             daily: true,
             message,
             ..
         } => {
-            shared.pacer.stop_daily(message);
+            shared.pacer.stop_daily(message).await;
             let reason = NotAttempted::DailyLimitReached {
                 message: message.clone(),
             };
@@ -285,7 +287,7 @@ async fn attempt(
     let _ = shared.api.pre::<()>(&mut request, &info).await;
     let response = shared.api.exec(request, &info).await.map_err(transport)?;
     let status = response.status().as_u16();
-    shared.pacer.observe(response.headers());
+    shared.pacer.observe(response.headers()).await;
     let headers = response.headers().clone();
     let correlation_id = correlation_header(&headers);
     let body = response.bytes().await.map_err(transport)?;

@@ -72,9 +72,12 @@ mod isolate;
 mod outcome;
 mod pace;
 mod plan;
+#[cfg(feature = "redis")]
+mod redis_budget;
 mod retry;
 mod shared;
 mod stop;
+mod store;
 mod tag;
 mod token;
 
@@ -94,6 +97,8 @@ pub use outcome::{
 };
 pub use pace::{ParseRateBudgetError, RateBudget};
 pub use plan::BatchPlanner;
+#[cfg(feature = "redis")]
+pub use redis_budget::RedisBudget;
 pub use retry::RetryPolicy;
 
 /// The API versions of the batch upsert this client can call, oldest first, as the contract

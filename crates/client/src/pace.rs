@@ -1,13 +1,14 @@
-//! Client-side pacing: a GCRA limiter shared by every clone of a client, tightened by
+//! Client-side pacing: GCRA, in this process or in a store many processes share, tightened by
 //! HubSpot's rate-limit headers.
 
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use hubspot_projects_api::headers;
 use reqwest::header::HeaderMap;
-use tokio::time::Instant;
+
+use crate::outcome::NotAttempted;
+use crate::store::{Admission, BudgetStore, Pace, StoreError};
 
 pub use hubspot_projects_budget::{ParseRateBudgetError, RateBudget};
 
@@ -23,32 +24,21 @@ pub(crate) fn period(requests: u32, interval: Duration) -> Duration {
     (interval + interval / 50) / requests.max(1)
 }
 
-fn limiter(requests: u32, interval: Duration) -> Arc<DefaultDirectRateLimiter> {
-    let period = period(requests, interval).max(Duration::from_nanos(1));
-    let quota = Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::MIN);
-    Arc::new(RateLimiter::direct(quota))
-}
-
-struct State {
-    limiter: Arc<DefaultDirectRateLimiter>,
-    requests: u32,
-    interval: Duration,
-    hold_until: Option<Instant>,
-}
-
-/// Paces requests to the budget, and remembers HubSpot's daily stop; shared by all clones of a
-/// client.
+/// Paces requests to the budget through a [`BudgetStore`] (this process's, or one many
+/// processes share), learns from HubSpot's rate-limit headers, and passes on HubSpot's daily
+/// stop; shared by all clones of a client.
 pub(crate) struct Pacer {
-    state: Option<Mutex<State>>,
-    /// HubSpot's message from the daily 429, and until when nothing is sent.
-    daily_stop: Mutex<Option<(String, std::time::SystemTime)>>,
+    configured: RateBudget,
+    /// The budget in force: the configured one, or a lower one HubSpot announced.
+    current: Mutex<RateBudget>,
+    store: Arc<dyn BudgetStore>,
+    /// How long the store may fail before a request gives up on it.
+    store_patience: Duration,
 }
 
 /// When HubSpot's daily limit resets, at the latest: the account's midnight is not known, so
 /// the next UTC midnight (a request after it that meets the limit again stops again).
-fn next_utc_midnight(now: std::time::SystemTime) -> std::time::SystemTime {
+fn next_utc_midnight(now: SystemTime) -> SystemTime {
     const DAY: u64 = 86_400;
     let since_epoch = now
         .duration_since(std::time::UNIX_EPOCH)
@@ -58,118 +48,148 @@ fn next_utc_midnight(now: std::time::SystemTime) -> std::time::SystemTime {
 }
 
 impl Pacer {
+    /// A pacer for `budget` in this process's own store.
+    #[cfg(test)]
     pub(crate) fn new(budget: RateBudget) -> Self {
-        let state = match budget {
-            RateBudget::Unlimited => None,
-            RateBudget::Limited { requests, interval } => Some(Mutex::new(State {
-                limiter: limiter(requests, interval),
-                requests,
-                interval,
-                hold_until: None,
-            })),
-        };
+        Self::with_store(
+            budget,
+            Arc::new(crate::store::LocalBudget::new()),
+            Duration::from_secs(60),
+        )
+    }
+
+    /// A pacer for `budget` kept in `store`; a request waits at most `store_patience` for a
+    /// failing store.
+    pub(crate) fn with_store(
+        budget: RateBudget,
+        store: Arc<dyn BudgetStore>,
+        store_patience: Duration,
+    ) -> Self {
         Self {
-            state,
-            daily_stop: Mutex::new(None),
+            configured: budget,
+            current: Mutex::new(budget),
+            store,
+            store_patience,
         }
     }
 
-    /// Records HubSpot's daily stop: nothing is sent by any clone until the limit resets.
-    pub(crate) fn stop_daily(&self, message: &str) {
-        let until = next_utc_midnight(std::time::SystemTime::now());
-        *self
-            .daily_stop
+    fn lock(&self) -> std::sync::MutexGuard<'_, RateBudget> {
+        self.current
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((message.to_string(), until));
-    }
-
-    /// HubSpot's message, while its daily limit is known to be reached.
-    pub(crate) fn daily_stop(&self) -> Option<String> {
-        let mut stop = self
-            .daily_stop
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match &*stop {
-            Some((_, until)) if std::time::SystemTime::now() >= *until => {
-                *stop = None;
-                None
-            }
-            Some((message, _)) => Some(message.clone()),
-            None => None,
-        }
-    }
-
-    fn lock(&self) -> Option<std::sync::MutexGuard<'_, State>> {
-        self.state
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-
-    /// Waits until a request may be sent.
-    pub(crate) async fn ready(&self) {
-        loop {
-            let (limiter, hold) = match self.lock() {
-                None => return,
-                Some(state) => (state.limiter.clone(), state.hold_until),
-            };
-            if let Some(until) = hold {
-                tokio::time::sleep_until(until).await;
-            }
-            limiter.until_ready().await;
-            // The limiter may have been replaced (tightened) while this task waited on the old one.
-            match self.lock() {
-                Some(state) if !Arc::ptr_eq(&state.limiter, &limiter) => continue,
-                _ => return,
-            }
-        }
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The budget currently applied.
     pub(crate) fn current(&self) -> RateBudget {
-        match self.lock() {
-            None => RateBudget::Unlimited,
-            Some(state) => RateBudget::Limited {
-                requests: state.requests,
-                interval: state.interval,
-            },
+        *self.lock()
+    }
+
+    /// Waits until a request may be sent. Never lets one go unpaced: when the store fails for
+    /// longer than the request's patience, the request is not sent, and says why.
+    pub(crate) async fn ready(&self) -> Result<(), NotAttempted> {
+        let mut failing_since: Option<tokio::time::Instant> = None;
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let asked = Pace::of(self.current());
+            match self.store.admit(asked).await {
+                Ok(Admission::Now(pace)) => {
+                    self.learn(pace);
+                    return Ok(());
+                }
+                Ok(Admission::Wait(wait)) => {
+                    failing_since = None;
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(Admission::DailyStop(message)) => {
+                    return Err(NotAttempted::DailyLimitReached { message });
+                }
+                Err(StoreError(message)) => {
+                    let since = *failing_since.get_or_insert_with(tokio::time::Instant::now);
+                    if since.elapsed() >= self.store_patience {
+                        return Err(NotAttempted::BudgetStoreUnavailable { message });
+                    }
+                    tracing::warn!(
+                        %message,
+                        "the rate budget's store failed; waiting for it (nothing is sent unpaced)"
+                    );
+                    let left = self.store_patience.saturating_sub(since.elapsed());
+                    tokio::time::sleep(backoff.min(left)).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
         }
     }
 
-    /// Learns from HubSpot's rate-limit headers: a lower budget than configured replaces it,
-    /// and an exhausted window holds sending for one period.
-    pub(crate) fn observe(&self, headers: &HeaderMap) {
-        let Some(mut state) = self.lock() else {
+    /// Takes on a tighter pace another process recorded.
+    fn learn(&self, pace: Pace) {
+        let mut current = self.lock();
+        if pace.budget.is_lower_than(&current) {
+            *current = pace.budget;
+        }
+    }
+
+    /// Records HubSpot's daily stop for everyone sharing the budget, until it resets.
+    pub(crate) async fn stop_daily(&self, message: &str) {
+        let until = next_utc_midnight(SystemTime::now());
+        if let Err(StoreError(error)) = self.store.stop_daily(message, until).await {
+            tracing::warn!(%error, "the daily stop could not be recorded in the rate budget's store");
+        }
+    }
+
+    /// Learns from HubSpot's rate-limit headers: a lower budget than the one in force replaces
+    /// it (for everyone sharing the store), and an exhausted window holds sending for one
+    /// period.
+    pub(crate) async fn observe(&self, headers: &HeaderMap) {
+        if self.configured == RateBudget::Unlimited {
             return;
-        };
+        }
         let number =
             |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-        let max = number("x-hubspot-ratelimit-max");
-        let interval =
-            number("x-hubspot-ratelimit-interval-milliseconds").map(Duration::from_millis);
-        if let (Some(max), Some(interval)) = (max, interval) {
-            let max = u32::try_from(max).unwrap_or(u32::MAX);
-            // max/interval < requests/state.interval, compared without division.
-            let lower = max > 0
-                && !interval.is_zero()
-                && u128::from(max) * state.interval.as_nanos()
-                    < u128::from(state.requests) * interval.as_nanos();
+        let announced = match (
+            number(headers::RATE_LIMIT_MAX),
+            number(headers::RATE_LIMIT_INTERVAL_MILLISECONDS),
+        ) {
+            (Some(max), Some(interval)) => RateBudget::limited(
+                u32::try_from(max).unwrap_or(u32::MAX),
+                Duration::from_millis(interval),
+            ),
+            _ => None,
+        };
+        let mut hold = None;
+        if let Some(announced) = announced {
+            let lower = {
+                let mut current = self.lock();
+                let lower = announced.is_lower_than(&current);
+                if lower {
+                    *current = announced;
+                }
+                lower
+            };
             if lower {
                 tracing::info!(
-                    requests = max,
-                    interval_ms = interval.as_millis() as u64,
+                    budget = %announced,
                     "HubSpot's rate-limit headers announce a lower budget; pacing to it"
                 );
-                state.limiter = limiter(max, interval);
-                state.requests = max;
-                state.interval = interval;
-                // A longer hold already in force stays.
-                let until = Instant::now() + period(max, interval);
-                state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
+                let pace = Pace::of(announced);
+                self.report(self.store.tighten(pace).await);
+                hold = Some(pace.period);
             }
         }
-        if number("x-hubspot-ratelimit-remaining") == Some(0) {
-            let until = Instant::now() + period(state.requests, state.interval);
-            state.hold_until = Some(state.hold_until.map_or(until, |h| h.max(until)));
+        if number(headers::RATE_LIMIT_REMAINING) == Some(0) {
+            let period = Pace::of(self.current()).period;
+            hold = Some(hold.map_or(period, |h: Duration| h.max(period)));
+        }
+        if let Some(hold) = hold {
+            self.report(self.store.hold(hold).await);
+        }
+    }
+
+    fn report(&self, result: Result<(), StoreError>) {
+        if let Err(StoreError(error)) = result {
+            tracing::warn!(
+                %error,
+                "the rate budget's store could not record what HubSpot's headers said"
+            );
         }
     }
 }
@@ -209,37 +229,14 @@ mod tests {
             "x-hubspot-ratelimit-interval-milliseconds",
             HeaderValue::from_static("10000"),
         );
-        pacer.observe(&headers);
+        pacer.observe(&headers).await;
         assert_eq!(pacer.current(), "100/10s".parse().unwrap());
         headers.insert("x-hubspot-ratelimit-max", HeaderValue::from_static("200"));
-        pacer.observe(&headers);
+        pacer.observe(&headers).await;
         assert_eq!(pacer.current(), "100/10s".parse().unwrap(), "never raised");
         let unlimited = Pacer::new(RateBudget::Unlimited);
-        unlimited.observe(&headers);
+        unlimited.observe(&headers).await;
         assert_eq!(unlimited.current(), RateBudget::Unlimited);
-    }
-
-    #[tokio::test]
-    async fn a_tightening_never_shortens_a_longer_hold() {
-        // 2/1s holds an exhausted window for a whole second.
-        let pacer = Pacer::new("2/1s".parse().unwrap());
-        let mut exhausted = HeaderMap::new();
-        exhausted.insert(
-            "x-hubspot-ratelimit-remaining",
-            HeaderValue::from_static("0"),
-        );
-        pacer.observe(&exhausted);
-        let held = pacer.lock().unwrap().hold_until.unwrap();
-        // 10/6s is a lower budget whose spacing is shorter than that hold: the hold stays.
-        let mut lower = HeaderMap::new();
-        lower.insert("x-hubspot-ratelimit-max", HeaderValue::from_static("10"));
-        lower.insert(
-            "x-hubspot-ratelimit-interval-milliseconds",
-            HeaderValue::from_static("6000"),
-        );
-        pacer.observe(&lower);
-        assert_eq!(pacer.current(), "10/6s".parse().unwrap());
-        assert!(pacer.lock().unwrap().hold_until.unwrap() >= held);
     }
 
     #[test]
@@ -254,27 +251,69 @@ mod tests {
         assert!(
             midnight > at && midnight.duration_since(at).unwrap() <= Duration::from_secs(86_400)
         );
+    }
+
+    #[tokio::test]
+    async fn a_daily_stop_is_kept_for_every_request() {
         let pacer = Pacer::new(RateBudget::Unlimited);
-        assert_eq!(pacer.daily_stop(), None);
-        pacer.stop_daily("You have reached your daily limit.");
+        assert_eq!(pacer.ready().await, Ok(()));
+        pacer.stop_daily("You have reached your daily limit.").await;
         assert_eq!(
-            pacer.daily_stop().as_deref(),
-            Some("You have reached your daily limit.")
+            pacer.ready().await,
+            Err(NotAttempted::DailyLimitReached {
+                message: "You have reached your daily limit.".into()
+            })
         );
+    }
+
+    /// A store that always fails.
+    struct Broken;
+
+    impl BudgetStore for Broken {
+        fn admit(&self, _: Pace) -> crate::store::StoreFuture<'_, Admission> {
+            Box::pin(async { Err(StoreError("connection refused".into())) })
+        }
+        fn tighten(&self, _: Pace) -> crate::store::StoreFuture<'_, ()> {
+            Box::pin(async { Err(StoreError("connection refused".into())) })
+        }
+        fn hold(&self, _: Duration) -> crate::store::StoreFuture<'_, ()> {
+            Box::pin(async { Err(StoreError("connection refused".into())) })
+        }
+        fn stop_daily(&self, _: &str, _: SystemTime) -> crate::store::StoreFuture<'_, ()> {
+            Box::pin(async { Err(StoreError("connection refused".into())) })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_store_is_never_a_licence_to_send() {
+        let pacer = Pacer::with_store(
+            "10/1s".parse().unwrap(),
+            Arc::new(Broken),
+            Duration::from_secs(3),
+        );
+        let started = tokio::time::Instant::now();
+        let verdict = pacer.ready().await;
+        assert!(
+            matches!(&verdict, Err(NotAttempted::BudgetStoreUnavailable { message }) if message.contains("refused")),
+            "{verdict:?}"
+        );
+        // It waited for the store, within the patience, before giving up.
+        assert!(started.elapsed() >= Duration::from_secs(3));
+        assert!(started.elapsed() < Duration::from_secs(6));
     }
 
     #[tokio::test]
     async fn an_exhausted_window_holds_the_next_request() {
         let pacer = Pacer::new("10/100ms".parse().unwrap());
-        pacer.ready().await;
+        pacer.ready().await.unwrap();
         let mut headers = HeaderMap::new();
         headers.insert(
             "x-hubspot-ratelimit-remaining",
             HeaderValue::from_static("0"),
         );
-        pacer.observe(&headers);
+        pacer.observe(&headers).await;
         let start = std::time::Instant::now();
-        pacer.ready().await;
+        pacer.ready().await.unwrap();
         assert!(
             start.elapsed() >= period(10, Duration::from_millis(100)) - Duration::from_millis(1)
         );

@@ -8,6 +8,7 @@ use crate::config::ClientBuilder;
 use crate::inflight::{InFlight, Mode};
 use crate::pace::Pacer;
 use crate::retry::{Jitter, RetryPolicy};
+use crate::store::BudgetStore;
 use crate::tag::TraceIds;
 use std::sync::Arc;
 
@@ -58,6 +59,7 @@ impl Shared {
         http: reqwest::Client,
         auth: Option<Auth>,
         operation: &'static hubspot_projects_api::Operation,
+        store: Arc<dyn BudgetStore>,
     ) -> Self {
         let upsert_url = format!("{base_url}{}", operation.path);
         Self {
@@ -69,7 +71,7 @@ impl Shared {
                 .unwrap_or(reqwest::Method::POST),
             upsert_url,
             auth,
-            pacer: Pacer::new(builder.rate_budget),
+            pacer: Pacer::with_store(builder.rate_budget, store, builder.timeout),
             in_flight: InFlight::new(
                 if builder.fixed_in_flight {
                     Mode::Fixed(builder.max_in_flight)
