@@ -153,6 +153,47 @@ async fn a_207_fails_exactly_the_inputs_it_names() {
 }
 
 #[tokio::test]
+async fn a_207_with_a_category_and_code_in_no_enum_still_counts_the_written_records() {
+    let (server, _) = server_with(|_, _, request| {
+        let body: serde_json::Value = serde_json::from_slice(request.body_ref()).unwrap();
+        let (mut results, mut errors) = (vec![], vec![]);
+        for (at, input) in body["inputs"].as_array().unwrap().iter().enumerate() {
+            if at == 0 {
+                errors.push(json!({
+                    "status": "error", "category": "ADMIN_VALIDATION_RULE_2031",
+                    "message": "A rule HubSpot added later refused this value",
+                    "context": {"objectWriteTraceId": [input["objectWriteTraceId"]]},
+                    "errors": [{"message": "refused", "code": "RULE_VIOLATED_BRAND_NEW", "in": "hs_name"}],
+                    "links": {}, "subCategory": {"kind": "anything"},
+                }));
+            } else {
+                results.push(result_for(input, false));
+            }
+        }
+        let mut answer = batch_body(results, errors);
+        answer["status"] = json!("ARCHIVED_IN_A_FUTURE_VERSION");
+        json_response(207, &answer)
+    });
+    let client = builder(&server).build().unwrap();
+    let report = client.upsert(inputs(10)).await;
+    assert_eq!(report.summary.updated, 9, "{:?}", report.summary);
+    assert!(
+        matches!(&report.outcomes[0].outcome, Outcome::Failed(e) if e.category == "ADMIN_VALIDATION_RULE_2031")
+    );
+    // The typed answer decodes too.
+    let answer = client.upsert_batch(inputs(3)).await.unwrap();
+    assert_eq!(answer.errors[0].category, "ADMIN_VALIDATION_RULE_2031");
+    assert_eq!(
+        answer
+            .outcomes
+            .iter()
+            .filter(|o| o.outcome.is_success())
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
 async fn a_207_with_empty_results_counts_nothing_as_a_success() {
     let (server, _) = server_with(|_, _, _| {
         let error = json!({"status": "error", "category": "VALIDATION_ERROR", "message": "something failed", "context": {}, "errors": [], "links": {}});
