@@ -24,9 +24,9 @@ pub(crate) fn record_key(input: &UpsertInput) -> RecordKey {
     hasher.finish()
 }
 
-// Record keys are hashes already; a multiply is all the mixing their maps need.
-type KeySet = rustc_hash::FxHashSet<RecordKey>;
-type KeyMap<V> = rustc_hash::FxHashMap<RecordKey, V>;
+// Record keys are hashes already; a fast hasher is all their maps need.
+type KeySet = foldhash::HashSet<RecordKey>;
+type KeyMap<V> = foldhash::HashMap<RecordKey, V>;
 
 /// A batch ready to send once the batches in `after` have completed.
 pub(crate) struct PlannedBatch<T> {
