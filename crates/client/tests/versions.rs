@@ -37,8 +37,8 @@ async fn every_version_upserts_through_its_own_path() {
 async fn the_default_is_the_newest_generally_available_version() {
     let newest = hubspot_projects::api::operations::BATCH_UPSERT
         .iter()
-        .filter(|operation| !operation.beta)
-        .last()
+        .rev()
+        .find(|operation| !operation.beta)
         .unwrap();
     assert_eq!(hubspot_projects::DEFAULT_API_VERSION, newest.version);
     let client = Client::builder().access_token("t").build().unwrap();
