@@ -15,7 +15,7 @@ fn cli() -> Command {
     let mut command = Command::new(BIN);
     command
         .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
-        .env_remove("HUBSPOT_PROJECTS_LOG");
+        .env_remove("RUST_LOG");
     command.kill_on_drop(true);
     command
 }
@@ -396,7 +396,7 @@ async fn the_token_is_never_printed() {
     assert!(!all.contains(TOKEN), "the token leaked: {all}");
 
     let output = cli()
-        .env("HUBSPOT_PROJECTS_LOG", "trace")
+        .env("RUST_LOG", "trace")
         .args([
             "upsert",
             file.to_str().unwrap(),
