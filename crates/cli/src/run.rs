@@ -25,7 +25,7 @@ use hubspot_projects_cli::journal::{
 };
 use hubspot_projects_cli::report::{OutcomeKind, ReportLine};
 use hubspot_projects_cli::row_hash::RowHash;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -141,6 +141,19 @@ pub async fn run(options: &UpsertOptions) -> Result<RunResult, RunError> {
     }
 
     let client = client::build(options).map_err(RunError::Usage)?;
+    // From here on Ctrl-C is the run's to handle (before, it ends a process that has written
+    // nothing); one that comes while the report is being prepared is handled once sending
+    // starts.
+    let mut interrupts = match Interrupts::listen() {
+        Ok(interrupts) => Some(interrupts),
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: Ctrl-C cannot be caught ({e}); it will end the run without a summary"
+            );
+            None
+        }
+    };
     let outputs = Outputs::open(
         options.report.as_deref(),
         options.journal.as_deref(),
@@ -151,6 +164,7 @@ pub async fn run(options: &UpsertOptions) -> Result<RunResult, RunError> {
         result: RunResult::default(),
         outputs,
         progress: Progress::new(None, true),
+        mismatch: None,
     };
     // A resumed run's report covers the whole input: what the journal confirmed comes first.
     if let (Some(path), Some(_)) = (&options.journal, &confirmed) {
@@ -180,17 +194,7 @@ pub async fn run(options: &UpsertOptions) -> Result<RunResult, RunError> {
     let (inputs, given_back) = feed::until_stopped(reader.rows, stop_rx);
     let mut events = reader.events;
     let mut reports = std::pin::pin!(client.upsert_stream(inputs));
-    let mut interrupts = match Interrupts::listen() {
-        Ok(interrupts) => Some(interrupts),
-        Err(e) => {
-            run.progress.note(&format!(
-                "warning: Ctrl-C cannot be caught ({e}); it will end the run without a summary"
-            ));
-            None
-        }
-    };
 
-    let mut mismatch: Option<RowMismatch> = None;
     let mut interrupted = false;
     let (mut reports_done, mut events_done) = (false, false);
     // A source whose reader stops on Ctrl-C may be blocked reading: its end is not awaited.
@@ -206,7 +210,7 @@ pub async fn run(options: &UpsertOptions) -> Result<RunResult, RunError> {
             event = events.recv(), if !events_done => match event {
                 Some(ReaderEvent::Invalid(error)) => run.invalid(error, options.strict)?,
                 Some(ReaderEvent::Mismatch(found)) => {
-                    mismatch = Some(found);
+                    run.mismatch = Some(found);
                     stop_tx.send_replace(true);
                 }
                 None => events_done = true,
@@ -229,14 +233,14 @@ pub async fn run(options: &UpsertOptions) -> Result<RunResult, RunError> {
 
     // Rows read but never handed to the client, and for a file the rows after them, are
     // accounted for as not sent.
-    if interrupted || mismatch.is_some() {
-        let reason = if mismatch.is_some() {
+    if interrupted || run.mismatch.is_some() {
+        let reason = if run.mismatch.is_some() {
             MISMATCHED
         } else {
             INTERRUPTED
         };
         if let Ok(rows) = given_back.await {
-            let scan_rest = regular_size.is_some() || mismatch.is_some();
+            let scan_rest = regular_size.is_some() || run.mismatch.is_some();
             if let Some(stop) = run
                 .account_unsent(rows, &mut events, scan_rest, reason, &mut interrupts)
                 .await?
@@ -246,13 +250,16 @@ pub async fn run(options: &UpsertOptions) -> Result<RunResult, RunError> {
         }
     }
     let rest_unread = regular_size.is_none();
-    if interrupted && (rest_unread || run.result.tally.not_attempted > 0) {
+    if interrupted
+        && run.result.stop.is_none()
+        && (rest_unread || run.result.tally.not_attempted > 0)
+    {
         run.result.stop = Some(Stop::Interrupted { rest_unread });
     }
     run.outputs.finish()?;
     run.progress.finish();
-    if let (Some(found), Some(path)) = (mismatch, &options.journal) {
-        return Err(journal::mismatch_error(path, &options.source.name(), &found, limits).into());
+    if let (Some(found), Some(path)) = (&run.mismatch, &options.journal) {
+        return Err(journal::mismatch_error(path, &options.source.name(), found, limits).into());
     }
     run.result.elapsed = started.elapsed();
     Ok(run.result)
@@ -262,6 +269,8 @@ struct Run {
     result: RunResult,
     outputs: Outputs,
     progress: Progress,
+    /// How the input differs from the journal being resumed, once found.
+    mismatch: Option<RowMismatch>,
 }
 
 impl Run {
@@ -346,7 +355,7 @@ impl Run {
                 },
                 event = events.recv(), if !events_done => match event {
                     Some(ReaderEvent::Invalid(error)) => self.invalid(error, false)?,
-                    Some(ReaderEvent::Mismatch(_)) => {}
+                    Some(ReaderEvent::Mismatch(found)) => self.mismatch = Some(found),
                     None => events_done = true,
                 },
                 Some(()) = interrupt::next(interrupts) => return self.abort().map(Some),
