@@ -309,18 +309,39 @@ async fn an_output_that_is_the_input_is_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn a_report_that_is_the_journal_is_refused_and_the_journal_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write_csv(dir.path(), "projects.csv", ROWS, "v1");
-    let (journal, report) = (dir.path().join("x"), dir.path().join("report.ndjson"));
-    stopped_by_the_daily_limit(&file, &journal, &report).await;
+    write_csv(dir.path(), "projects.csv", ROWS, "v1");
+    let limited = emulator(EmulatorConfig {
+        daily_limit: Some(3),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let run = |base_url: String, outputs: &'static [&'static str]| {
+        let mut command = cli();
+        command
+            .current_dir(dir.path())
+            .args(upsert_args(&base_url, "projects.csv"))
+            .args(outputs);
+        command
+    };
+    let output = run(
+        limited.base_url(),
+        &["--journal", "x", "--report", "report.ndjson"],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let journal = dir.path().join("x");
     let before = std::fs::read(&journal).unwrap();
+
     let server = emulator(EmulatorConfig::default()).await;
-    let output = cli()
-        .current_dir(dir.path())
-        .args(upsert_args(&server.base_url(), "projects.csv"))
-        .args(["--report", "./x", "--journal", "x", "--resume"])
-        .output()
-        .await
-        .unwrap();
+    let output = run(
+        server.base_url(),
+        &["--report", "./x", "--journal", "x", "--resume"],
+    )
+    .output()
+    .await
+    .unwrap();
     assert_refused(&output, &["--report ./x and --journal x are the same file"]);
     assert_eq!(
         std::fs::read(&journal).unwrap(),
