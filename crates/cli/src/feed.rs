@@ -150,11 +150,24 @@ pub fn until_stopped(
         }),
         |feed| async move {
             let mut feed = feed?;
-            let next = tokio::select! {
-                biased;
-                // The sender lives as long as the run: an error is as good as a stop.
-                _ = feed.stop.wait_for(|stop| *stop) => None,
-                row = feed.rows.recv() => Some(row),
+            // The common case, a row waiting and no stop, without setting up a wait.
+            let ready = if *feed.stop.borrow() {
+                None
+            } else {
+                match feed.rows.try_recv() {
+                    Ok(row) => Some(Some(row)),
+                    Err(mpsc::error::TryRecvError::Disconnected) => Some(None),
+                    Err(mpsc::error::TryRecvError::Empty) => None,
+                }
+            };
+            let next = match ready {
+                Some(next) => Some(next),
+                None => tokio::select! {
+                    biased;
+                    // The sender lives as long as the run: an error is as good as a stop.
+                    _ = feed.stop.wait_for(|stop| *stop) => None,
+                    row = feed.rows.recv() => Some(row),
+                },
             };
             match next {
                 Some(Some(row)) => Some((row, Some(feed))),

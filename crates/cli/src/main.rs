@@ -144,7 +144,9 @@ struct UpsertArgs {
     /// Record the rows HubSpot confirmed in this file, so that a stopped run can be resumed.
     #[arg(long, value_name = "PATH")]
     journal: Option<PathBuf>,
-    /// Continue the run recorded in --journal: send only the rows it has not confirmed.
+    /// Continue the run recorded in --journal: send only the rows it has not confirmed. A row is
+    /// skipped only when the journal confirmed that very row (same line, same content); a
+    /// journal that does not match the input is refused.
     #[arg(long, requires = "journal")]
     resume: bool,
     /// Stop at the first bad row instead of reporting it and going on.

@@ -3,7 +3,6 @@
 
 use hubspot_projects::UpsertInput;
 use std::fmt;
-use std::hash::Hasher;
 use std::str::FromStr;
 use twox_hash::XxHash3_64;
 
@@ -29,37 +28,64 @@ pub struct RowHash(pub u64);
 impl RowHash {
     /// The hash of `input`.
     pub fn of(input: &UpsertInput) -> Self {
-        let mut hasher = XxHash3_64::with_seed(0);
-        bytes(&mut hasher, input.id.as_bytes());
-        optional(&mut hasher, input.id_property.as_deref());
-        hasher.write(&(input.properties.len() as u64).to_le_bytes());
-        for (name, value) in &input.properties {
-            bytes(&mut hasher, name.as_bytes());
-            bytes(&mut hasher, value.as_bytes());
+        // One pass over a buffer of the encoded input is several times faster than feeding the
+        // streaming hasher field by field; the buffer is kept per thread.
+        thread_local! {
+            static ENCODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        optional(&mut hasher, input.object_write_trace_id.as_deref());
-        Self(hasher.finish())
+        ENCODED.with_borrow_mut(|buffer| {
+            buffer.clear();
+            encode(buffer, input);
+            let hash = Self(XxHash3_64::oneshot(buffer));
+            if buffer.capacity() > 1 << 20 {
+                *buffer = Vec::new();
+            }
+            hash
+        })
+    }
+
+    /// The hash as 16 lowercase hexadecimal digits.
+    fn hex(self) -> [u8; 16] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 16];
+        for (i, digit) in text.iter_mut().enumerate() {
+            *digit = DIGITS[((self.0 >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        text
     }
 }
 
-fn bytes(hasher: &mut XxHash3_64, value: &[u8]) {
-    hasher.write(&(value.len() as u64).to_le_bytes());
-    hasher.write(value);
+/// The input's parts, each length-prefixed, in a fixed order.
+fn encode(out: &mut Vec<u8>, input: &UpsertInput) {
+    bytes(out, input.id.as_bytes());
+    optional(out, input.id_property.as_deref());
+    out.extend_from_slice(&(input.properties.len() as u64).to_le_bytes());
+    for (name, value) in &input.properties {
+        bytes(out, name.as_bytes());
+        bytes(out, value.as_bytes());
+    }
+    optional(out, input.object_write_trace_id.as_deref());
 }
 
-fn optional(hasher: &mut XxHash3_64, value: Option<&str>) {
+fn bytes(out: &mut Vec<u8>, value: &[u8]) {
+    out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+    out.extend_from_slice(value);
+}
+
+fn optional(out: &mut Vec<u8>, value: Option<&str>) {
     match value {
-        None => hasher.write(&[0]),
+        None => out.push(0),
         Some(value) => {
-            hasher.write(&[1]);
-            bytes(hasher, value.as_bytes());
+            out.push(1);
+            bytes(out, value.as_bytes());
         }
     }
 }
 
 impl fmt::Display for RowHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
+        // Always ASCII hexadecimal digits.
+        f.write_str(std::str::from_utf8(&self.hex()).unwrap_or_default())
     }
 }
 
@@ -83,7 +109,7 @@ impl FromStr for RowHash {
 
 impl serde::Serialize for RowHash {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(std::str::from_utf8(&self.hex()).unwrap_or_default())
     }
 }
 

@@ -15,7 +15,10 @@ impl ConfirmedRows {
         if let Some(pair) = rows.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Err(pair[0].0);
         }
-        rows.shrink_to_fit();
+        // Only give back much unused room: shrinking copies the whole set.
+        if rows.capacity() > rows.len() + rows.len() / 8 {
+            rows.shrink_to_fit();
+        }
         Ok(Self { rows })
     }
 

@@ -215,7 +215,9 @@ pub fn read_confirmed(
             differences,
         });
     }
-    let mut rows = Vec::new();
+    // Sized once from the journal's line count, so that a million entries take 16 MB and no
+    // more, rather than twice that while a growing vector is copied.
+    let mut rows = Vec::with_capacity(entry_lines(path)?.min(limits.max_input_line) as usize);
     for entry in entries {
         let entry = entry?;
         if !entry.outcome.is_written() {
@@ -238,6 +240,26 @@ pub fn read_confirmed(
             path: path.to_path_buf(),
             message: format!("input line {line} is confirmed twice"),
         })
+}
+
+/// The number of line breaks after the journal's first line: at least its entries.
+fn entry_lines(path: &Path) -> Result<u64, JournalError> {
+    let io = |source| JournalError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let Some(mut file) = open_regular(path)? else {
+        return Ok(0);
+    };
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut lines = 0u64;
+    loop {
+        let read = std::io::Read::read(&mut file, &mut buffer).map_err(io)?;
+        if read == 0 {
+            return Ok(lines.saturating_sub(1));
+        }
+        lines += buffer[..read].iter().filter(|b| **b == b'\n').count() as u64;
+    }
 }
 
 /// The error for an input that does not match its journal, with the ids on both sides.
