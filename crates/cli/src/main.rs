@@ -244,6 +244,8 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        // A closed standard error must not make the logger print (and panic) about it.
+        .log_internal_errors(false)
         .init();
 }
 

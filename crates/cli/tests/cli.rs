@@ -510,6 +510,20 @@ async fn a_closed_standard_output_ends_the_summary_not_the_process() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(server.record_count(), 120);
+
+    // Standard error closed too, with a log that writes to it: still the run's own exit code
+    // (a panic would end with 101).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = cli()
+        .env("RUST_LOG", "debug")
+        .args(upsert_args(&server.base_url(), file.to_str().unwrap()))
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer)
+        .status()
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
 }
 
 #[tokio::test]
