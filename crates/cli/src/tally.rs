@@ -61,7 +61,7 @@ impl Tally {
 
     /// Rows accounted for by this run (not confirmed by a previous one).
     pub fn rows_this_run(&self) -> u64 {
-        self.rows() - self.earlier
+        self.rows().saturating_sub(self.earlier)
     }
 
     /// The counts in words, for the progress display.

@@ -22,12 +22,45 @@ enum ReadFailure {
     TooLarge,
 }
 
+/// Line breaks consumed so far: `\n`, `\r\n`, and a `\r` alone (as old Mac files end their
+/// lines, and as csv-core ends a record), each counted once, so that every record starts on a
+/// line of its own.
+#[derive(Default)]
+struct LineCounter {
+    breaks: u64,
+    /// Whether the last byte consumed was a `\r` whose next byte is not known yet.
+    pending_cr: bool,
+}
+
+impl LineCounter {
+    fn consumed(&mut self, bytes: &[u8]) {
+        let Some(&last) = bytes.last() else {
+            return;
+        };
+        if self.pending_cr && bytes[0] != b'\n' {
+            self.breaks += 1;
+        }
+        self.breaks += bytes.iter().filter(|b| **b == b'\n').count() as u64;
+        if bytes.contains(&b'\r') {
+            self.breaks += bytes
+                .windows(2)
+                .filter(|pair| pair[0] == b'\r' && pair[1] != b'\n')
+                .count() as u64;
+        }
+        self.pending_cr = last == b'\r';
+    }
+
+    /// The line of the next byte, when it is not a `\n`.
+    fn next_line(&self) -> u64 {
+        1 + self.breaks + u64::from(self.pending_cr)
+    }
+}
+
 /// Records as raw fields, with the line each starts on.
 struct RawRecords<R> {
     source: BufReader<R>,
     parser: csv_core::Reader,
-    /// Line breaks consumed here, not by the parser (which counts its own).
-    skipped_newlines: u64,
+    lines: LineCounter,
     fields: Vec<u8>,
     ends: Vec<usize>,
     field_count: usize,
@@ -38,16 +71,11 @@ impl<R: Read> RawRecords<R> {
         Self {
             source: BufReader::with_capacity(256 * 1024, source),
             parser: csv_core::Reader::new(),
-            skipped_newlines: 0,
+            lines: LineCounter::default(),
             fields: vec![0; 4096],
             ends: vec![0; 64],
             field_count: 0,
         }
-    }
-
-    /// The line the next byte is on.
-    fn line(&self) -> u64 {
-        self.parser.line() + self.skipped_newlines
     }
 
     /// Reads the next record; returns the line it starts on, or `None` at the end.
@@ -55,7 +83,7 @@ impl<R: Read> RawRecords<R> {
         // Line breaks before a record: the parser would skip them as empty lines, but only
         // after the record's position was taken.
         loop {
-            let line = self.line();
+            let line = self.lines.next_line();
             let buffer = self
                 .source
                 .fill_buf()
@@ -68,13 +96,14 @@ impl<R: Read> RawRecords<R> {
                 .position(|b| *b != b'\r' && *b != b'\n')
                 .unwrap_or(buffer.len());
             let more = skip == buffer.len();
-            self.skipped_newlines += buffer[..skip].iter().filter(|b| **b == b'\n').count() as u64;
+            self.lines.consumed(&buffer[..skip]);
             self.source.consume(skip);
             if !more {
                 break;
             }
         }
-        let start = self.line();
+        // The next byte, if any, is neither \r nor \n: a \r just before it stood alone.
+        let start = self.lines.next_line();
         let (mut out_len, mut ends_len) = (0, 0);
         loop {
             let input = self
@@ -86,6 +115,7 @@ impl<R: Read> RawRecords<R> {
                 &mut self.fields[out_len..],
                 &mut self.ends[ends_len..],
             );
+            self.lines.consumed(&input[..read]);
             self.source.consume(read);
             out_len += written;
             ends_len += ended;
@@ -369,6 +399,12 @@ mod tests {
             "two\nlines"
         );
         assert_eq!(spaced[2].as_ref().unwrap().input.id, "P-3");
+        // A carriage return alone ends a line too, so no two rows share one.
+        let old_mac = read(
+            b"project_code,hs_name\rP-1,a\rP-2,\"b\rc\"\r\rP-3,d",
+            options(),
+        );
+        assert_eq!(lines(&old_mac), [2, 3, 6]);
     }
 
     #[test]

@@ -192,6 +192,54 @@ impl fmt::Debug for Records {
 mod tests {
     use super::*;
 
+    /// Bytes drawn mostly from what CSV and JSON give meaning to, from a fixed seed.
+    fn arbitrary_inputs() -> impl Iterator<Item = Vec<u8>> {
+        const ALPHABET: &[u8] = b"ab,\"\r\n{}[]:0.-e \\\xff\xef\xbb\xbfidpropertiesnull";
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..3_000).map(move |_| {
+            let len = (next() % 160) as usize;
+            (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect()
+        })
+    }
+
+    #[test]
+    fn arbitrary_bytes_give_rows_or_errors_never_a_panic() {
+        let mut rows = 0;
+        for bytes in arbitrary_inputs() {
+            for format in [InputFormat::Csv, InputFormat::Ndjson] {
+                let mut options = ReadOptions::new("a");
+                options.id_column = Some("a".into());
+                let Ok(records) =
+                    Records::open(std::io::Cursor::new(bytes.clone()), format, options)
+                else {
+                    continue;
+                };
+                let mut last = 0;
+                for row in records {
+                    let line = row.map_or_else(|e| e.line, |r| r.line);
+                    assert!(
+                        line > last,
+                        "lines only grow: {last} then {line} in {bytes:?}"
+                    );
+                    last = line;
+                    rows += 1;
+                }
+            }
+        }
+        assert!(
+            rows > 1_000,
+            "the inputs reach the rows, not only the header: {rows}"
+        );
+    }
+
     #[test]
     fn the_format_follows_the_extension_or_its_name() {
         assert_eq!(

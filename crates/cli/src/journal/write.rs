@@ -337,6 +337,44 @@ mod tests {
         assert!(err.contains("cannot have"), "{err}");
     }
 
+    #[test]
+    fn arbitrary_journal_text_is_refused_or_read_never_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ndjson");
+        let mut head = Vec::new();
+        serde_json::to_writer(&mut head, &header()).unwrap();
+        head.push(b'\n');
+        let pieces: [&[u8]; 10] = [
+            b"{\"line\":",
+            b"2",
+            b"18446744073709551616",
+            b",\"id\":\"P\"",
+            b",\"outcome\":\"created\"",
+            b",\"row_hash\":\"00000000000000aa\"",
+            b"}",
+            b"\n",
+            b"\xff",
+            b"{\"hubspot_projects_journal\":2}",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let (mut read, mut refused) = (0, 0);
+        for _ in 0..500 {
+            let mut text = head.clone();
+            for _ in 0..(state % 24) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            std::fs::write(&path, &text).unwrap();
+            match confirmed(&path) {
+                Ok(_) => read += 1,
+                Err(_) => refused += 1,
+            }
+        }
+        assert!(read > 0 && refused > 0, "read {read}, refused {refused}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_device_is_not_a_journal() {
