@@ -3,13 +3,20 @@
 //! was accounted for and that pacing kept the run under the rate limit.
 
 use crate::exit;
-use crate::input::{InputFormat, ReadOptions};
-use crate::summary;
-use crate::upsert::{Source, UpsertOptions};
-use hubspot_projects::RateBudget;
+use crate::options::{MAX_CONCURRENCY, Source, UpsertOptions};
+use crate::summary::{self, Ending};
+use hubspot_projects::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, RateBudget};
+use hubspot_projects_cli::input::{InputFormat, ReadOptions};
 use hubspot_projects_emulator::{Emulator, EmulatorConfig};
 use std::io::Write;
 use std::path::Path;
+
+/// Prints a line on standard output; a closed output is no reason to stop the demo.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    };
+}
 
 /// Options of the demo.
 #[derive(clap::Args)]
@@ -20,9 +27,13 @@ pub struct DemoArgs {
     /// The rate limit the embedded emulator enforces, and the budget the client paces under.
     #[arg(long, default_value = "190/10s")]
     rate: String,
-    /// Requests in flight at most.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
+    /// Requests in flight at most (1 to 64).
+    #[arg(
+        long,
+        default_value_t = DEFAULT_MAX_IN_FLIGHT as u64,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY)
+    )]
+    concurrency: u64,
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
@@ -46,18 +57,21 @@ fn write_projects(path: &Path, count: u64, version: &str, every: u64) -> std::io
     out.flush()
 }
 
-/// Runs the demo; returns the exit code.
-pub async fn run(args: DemoArgs) -> u8 {
+/// Runs the demo.
+pub async fn run(args: DemoArgs) -> Ending {
     match demo(args).await {
-        Ok(code) => code,
+        Ok(ending) => ending,
         Err(message) => {
-            eprintln!("error: {message}");
-            exit::USAGE
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            Ending {
+                code: exit::USAGE,
+                at_once: false,
+            }
         }
     }
 }
 
-async fn demo(args: DemoArgs) -> Result<u8, String> {
+async fn demo(args: DemoArgs) -> Result<Ending, String> {
     let rate: RateBudget = args.rate.parse().map_err(|e| format!("--rate: {e}"))?;
     let emulator = Emulator::start(EmulatorConfig {
         rate_limit: rate,
@@ -65,7 +79,7 @@ async fn demo(args: DemoArgs) -> Result<u8, String> {
     })
     .await
     .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
-    println!(
+    say!(
         "embedded HubSpot emulator at {} (rate limit {})",
         emulator.base_url(),
         args.rate
@@ -82,15 +96,14 @@ async fn demo(args: DemoArgs) -> Result<u8, String> {
     let options = |path: &Path| UpsertOptions {
         source: Source::File(path.to_path_buf()),
         format: InputFormat::Csv,
-        read: ReadOptions {
-            id_property: "project_code".into(),
-            id_column: None,
-            empty_as_blank: false,
-        },
+        read: ReadOptions::new("project_code"),
         base_url: emulator.base_url(),
+        allow_insecure_http: false,
         token: "demo-token".into(),
         rate,
-        concurrency: args.concurrency,
+        // Within 1..=MAX_CONCURRENCY, checked by clap.
+        concurrency: args.concurrency as usize,
+        timeout: DEFAULT_TIMEOUT,
         dry_run: false,
         quiet: args.quiet,
         report: None,
@@ -104,25 +117,38 @@ async fn demo(args: DemoArgs) -> Result<u8, String> {
         ("1/2: create", &first),
         ("2/2: update a changed half", &second),
     ] {
-        println!(
+        say!(
             "\n== step {step}: {}",
             path.file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         );
         let opts = options(path);
-        let result = crate::upsert::run(&opts).await.map_err(|e| e.to_string())?;
-        summary::print_summary(&opts, &result);
-        worst = worst.max(summary::exit_code(&result));
+        let result = crate::run::run(&opts).await.map_err(|e| e.to_string())?;
+        summary::print(&opts, &result);
+        let code = summary::exit_code(&result);
+        if result.stop.is_some() {
+            emulator.shutdown().await;
+            return Ok(Ending {
+                code,
+                at_once: result.stop == Some(crate::run::Stop::Aborted),
+            });
+        }
+        worst = worst.max(code);
     }
     let records = emulator.record_count();
-    println!(
+    say!(
         "\nthe emulator holds {records} projects (expected {})",
         args.count
     );
     emulator.shutdown().await;
-    if records as u64 != args.count {
-        return Ok(exit::FAILED);
-    }
-    Ok(worst)
+    let code = if records as u64 == args.count {
+        worst
+    } else {
+        exit::FAILED
+    };
+    Ok(Ending {
+        code,
+        at_once: false,
+    })
 }

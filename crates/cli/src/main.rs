@@ -1,22 +1,27 @@
 //! `hubspot-projects`: bulk upsert of HubSpot CRM projects from CSV or NDJSON files.
 
+mod client;
 mod demo;
-mod input;
-mod journal;
+mod feed;
+mod interrupt;
+mod options;
+mod output_paths;
+mod outputs;
 mod progress;
-mod report;
+mod run;
 mod summary;
-mod upsert;
+mod tally;
 
 use clap::{Args, Parser, Subcommand};
-use hubspot_projects::RateBudget;
-use input::{InputFormat, ReadOptions};
+use hubspot_projects::{DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, RateBudget};
+use hubspot_projects_cli::input::{InputFormat, ReadOptions};
+use options::{MAX_CONCURRENCY, Source, Timeout, UpsertOptions};
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use upsert::{Source, UpsertOptions};
 
 // A bulk run allocates many small strings per row; mimalloc spends less CPU on them than
-// glibc's malloc, and the CSV reader runs on a thread of its own.
+// glibc's malloc, and the input is read on a thread of its own.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -24,21 +29,33 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod exit {
     /// Every record was written.
     pub const OK: u8 = 0;
-    /// Some records failed.
+    /// Some records failed or were not sent.
     pub const FAILED: u8 = 1;
-    /// A usage or input error.
+    /// A usage or input error; nothing more was sent.
     pub const USAGE: u8 = 2;
-    /// HubSpot's daily limit stopped the run; resume later.
-    pub const DAILY_LIMIT: u8 = 3;
+    /// The run stopped before the end of its input (HubSpot's daily limit, Ctrl-C): resume
+    /// later with --resume.
+    pub const STOPPED: u8 = 3;
 }
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  every record was written
+  1  some records failed or were not sent (see the report)
+  2  usage or input error (nothing more was sent)
+  3  stopped before the end (HubSpot's daily limit, Ctrl-C); resume later with --resume
+
+Environment:
+  HUBSPOT_ACCESS_TOKEN  the access token (or --token-file)
+  RUST_LOG              log filter for standard error, e.g. info or hubspot_projects=debug
+                        (default: warn)";
 
 #[derive(Parser)]
 #[command(
     name = "hubspot-projects",
     version,
     about = "Create or update HubSpot CRM projects in bulk, with every record accounted for",
-    after_help = "Exit codes: 0 all records written; 1 some records failed; 2 usage or input error; \
-                  3 stopped by HubSpot's daily limit (resume later with --resume)."
+    after_help = AFTER_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -48,11 +65,30 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Upsert the records of a CSV or NDJSON file (or - for standard input).
+    #[command(after_help = AFTER_HELP)]
     Upsert(UpsertArgs),
     /// Run the local HubSpot projects emulator.
     Emulator(hubspot_projects_emulator::EmulatorArgs),
     /// Upsert sample projects into an embedded emulator: no token, no network.
     Demo(demo::DemoArgs),
+}
+
+/// `--format`'s values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+impl From<FormatArg> for InputFormat {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Csv => Self::Csv,
+            FormatArg::Ndjson => Self::Ndjson,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -67,7 +103,7 @@ struct UpsertArgs {
     id_column: Option<String>,
     /// The input format (default: from the file extension).
     #[arg(long, value_enum)]
-    format: Option<InputFormat>,
+    format: Option<FormatArg>,
     /// Send empty CSV cells (and JSON nulls) as empty values instead of leaving the property as it is.
     #[arg(long)]
     empty_as_blank: bool,
@@ -78,14 +114,24 @@ struct UpsertArgs {
     #[arg(long, value_name = "TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// HubSpot's API base URL.
-    #[arg(long, default_value = "https://api.hubapi.com")]
+    #[arg(long, default_value = DEFAULT_BASE_URL)]
     base_url: String,
+    /// Allow a plain http:// base URL to a host other than loopback (the token then travels in clear).
+    #[arg(long)]
+    allow_insecure_http: bool,
     /// The request budget to stay under: N/INTERVAL (100/10s, 190/10s, 20/1s) or unlimited.
-    #[arg(long, default_value = "100/10s")]
+    #[arg(long, default_value_t = RateBudget::default())]
     rate: RateBudget,
-    /// Requests in flight at most.
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
+    /// Requests in flight at most (1 to 64).
+    #[arg(
+        long,
+        default_value_t = DEFAULT_MAX_IN_FLIGHT as u64,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY)
+    )]
+    concurrency: u64,
+    /// How long one request may take, connecting included: 30, 30s, 500ms or 2m (at most 60m).
+    #[arg(long, value_name = "DURATION", default_value_t = Timeout(DEFAULT_TIMEOUT))]
+    timeout: Timeout,
     /// Validate the input and plan the requests; send nothing.
     #[arg(long)]
     dry_run: bool,
@@ -95,10 +141,12 @@ struct UpsertArgs {
     /// Write one NDJSON line per input (line, id, outcome, record id, error) to this file.
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
-    /// Record confirmed input lines in this file, so that an interrupted run can be resumed.
+    /// Record the rows HubSpot confirmed in this file, so that a stopped run can be resumed.
     #[arg(long, value_name = "PATH")]
     journal: Option<PathBuf>,
-    /// Continue the run recorded in --journal: send only what it has not confirmed.
+    /// Continue the run recorded in --journal: send only the rows it has not confirmed. A row is
+    /// skipped only when the journal confirmed that very row (same line, same content); a
+    /// journal that does not match the input is refused.
     #[arg(long, requires = "journal")]
     resume: bool,
     /// Stop at the first bad row instead of reporting it and going on.
@@ -118,7 +166,8 @@ fn resolve_token(args: &UpsertArgs) -> Result<String, String> {
         return Ok(token);
     }
     if let Some(token) = &args.token {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "warning: --token leaves the token in your shell history and the process list; \
              prefer HUBSPOT_ACCESS_TOKEN or --token-file"
         );
@@ -137,7 +186,7 @@ fn upsert_options(args: UpsertArgs) -> Result<UpsertOptions, String> {
         Source::File(PathBuf::from(&args.file))
     };
     let format = match (args.format, &source) {
-        (Some(format), _) => format,
+        (Some(format), _) => format.into(),
         (None, Source::File(path)) => InputFormat::from_path(path).ok_or_else(|| {
             format!(
                 "cannot tell the format of {}: name it .csv or .ndjson, or pass --format",
@@ -148,9 +197,6 @@ fn upsert_options(args: UpsertArgs) -> Result<UpsertOptions, String> {
             return Err("reading standard input needs --format csv|ndjson".to_string());
         }
     };
-    if args.concurrency == 0 {
-        return Err("--concurrency must be at least 1".to_string());
-    }
     let token = if args.dry_run {
         String::new()
     } else {
@@ -165,9 +211,12 @@ fn upsert_options(args: UpsertArgs) -> Result<UpsertOptions, String> {
             empty_as_blank: args.empty_as_blank,
         },
         base_url: args.base_url,
+        allow_insecure_http: args.allow_insecure_http,
         token,
         rate: args.rate,
-        concurrency: args.concurrency,
+        // Within 1..=MAX_CONCURRENCY, checked by clap.
+        concurrency: args.concurrency as usize,
+        timeout: args.timeout.0,
         dry_run: args.dry_run,
         quiet: args.quiet,
         report: args.report,
@@ -177,14 +226,31 @@ fn upsert_options(args: UpsertArgs) -> Result<UpsertOptions, String> {
     })
 }
 
-fn main() -> ExitCode {
+/// Logs to standard error, filtered by RUST_LOG (default: warnings), coloured only on a
+/// terminal.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(text) if !text.trim().is_empty() => EnvFilter::try_new(&text).unwrap_or_else(|e| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: RUST_LOG={text:?} is not a log filter ({e}); logging warnings only"
+            );
+            EnvFilter::new("warn")
+        }),
+        _ => EnvFilter::new("warn"),
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HUBSPOT_PROJECTS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        // A closed standard error must not make the logger print (and panic) about it.
+        .log_internal_errors(false)
         .init();
+}
+
+fn main() -> ExitCode {
+    init_logging();
     let cli = Cli::parse();
     // One thread drives the client: on a small machine, more workers mostly add wake-ups.
     // The input is read on a thread of its own.
@@ -194,28 +260,41 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot start the async runtime: {e}"
+            );
             return ExitCode::from(exit::USAGE);
         }
     };
-    let code = runtime.block_on(async {
+    let ending = runtime.block_on(async {
         match cli.command {
             Command::Upsert(args) => match upsert_options(args) {
                 Ok(options) => summary::run_and_report(&options).await,
                 Err(message) => {
-                    eprintln!("error: {message}");
-                    exit::USAGE
+                    let _ = writeln!(std::io::stderr(), "error: {message}");
+                    summary::Ending {
+                        code: exit::USAGE,
+                        at_once: false,
+                    }
                 }
             },
-            Command::Emulator(args) => match hubspot_projects_emulator::serve(args).await {
-                Ok(()) => exit::OK,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    exit::USAGE
-                }
+            Command::Emulator(args) => summary::Ending {
+                code: match hubspot_projects_emulator::serve(args).await {
+                    Ok(()) => exit::OK,
+                    Err(e) => {
+                        let _ = writeln!(std::io::stderr(), "error: {e}");
+                        exit::USAGE
+                    }
+                },
+                at_once: false,
             },
             Command::Demo(args) => demo::run(args).await,
         }
     });
-    ExitCode::from(code)
+    if ending.at_once {
+        // Requests in flight (and any lookup on a blocking thread) are abandoned, not awaited.
+        runtime.shutdown_background();
+    }
+    ExitCode::from(ending.code)
 }

@@ -1,43 +1,16 @@
 //! Progress while a run goes on: a bar on a terminal, plain periodic lines elsewhere, nothing
 //! with `--quiet`.
 
+use crate::tally::Tally;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Running counts shown by the progress display.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Records created.
-    pub created: u64,
-    /// Records updated.
-    pub updated: u64,
-    /// Records failed (by HubSpot or as invalid input).
-    pub failed: u64,
-    /// Records not attempted.
-    pub not_attempted: u64,
-}
-
-impl Counts {
-    /// The counts in words.
-    pub fn describe(&self) -> String {
-        format!(
-            "created {} · updated {} · failed {} · not attempted {}",
-            self.created, self.updated, self.failed, self.not_attempted
-        )
-    }
-
-    /// All records accounted for so far.
-    pub fn done(&self) -> u64 {
-        self.created + self.updated + self.failed + self.not_attempted
-    }
-}
 
 /// How progress is shown.
 pub enum Progress {
     /// An indicatif bar on standard error, and the counts its template shows.
-    Bar(ProgressBar, Arc<Mutex<Counts>>),
+    Bar(ProgressBar, Arc<Mutex<Tally>>),
     /// A plain line on standard error every few seconds.
     Lines {
         /// When the run started.
@@ -74,7 +47,7 @@ impl Progress {
         } else {
             "{spinner} {pos} records  {rate}\n{counts}"
         };
-        let shown = Arc::new(Mutex::new(Counts::default()));
+        let shown = Arc::new(Mutex::new(Tally::default()));
         let counts = shown.clone();
         bar.set_style(
             ProgressStyle::with_template(template)
@@ -98,14 +71,14 @@ impl Progress {
     }
 
     /// Shows the counts after a batch completed.
-    pub fn update(&mut self, counts: &Counts) {
+    pub fn update(&mut self, counts: &Tally) {
         match self {
             Self::Bar(bar, shown) => {
                 // The counts first, then one redraw that shows them with the position.
                 if let Ok(mut shown) = shown.lock() {
                     *shown = *counts;
                 }
-                bar.set_position(counts.done());
+                bar.set_position(counts.rows());
             }
             Self::Lines {
                 started,
@@ -118,16 +91,30 @@ impl Progress {
                 *last = Instant::now();
                 let elapsed = started.elapsed().as_secs_f64().max(0.001);
                 let done = match total {
-                    Some(total) => format!("{}/{total}", counts.done()),
-                    None => counts.done().to_string(),
+                    Some(total) => format!("{}/{total}", counts.rows()),
+                    None => counts.rows().to_string(),
                 };
-                eprintln!(
+                // A closed standard error is no reason to stop the run.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "progress: {done} records, {:.0} records/s, {}",
-                    counts.done() as f64 / elapsed,
+                    counts.rows_this_run() as f64 / elapsed,
                     counts.describe()
                 );
             }
             Self::Quiet => {}
+        }
+    }
+
+    /// Prints a message on standard error without breaking the bar.
+    pub fn note(&self, message: &str) {
+        match self {
+            Self::Bar(bar, _) => bar.suspend(|| {
+                let _ = writeln!(std::io::stderr(), "{message}");
+            }),
+            _ => {
+                let _ = writeln!(std::io::stderr(), "{message}");
+            }
         }
     }
 

@@ -1,40 +1,75 @@
 //! The closing summary of a run, and its exit code.
+//!
+//! The counts go to standard output, failures and the reason for a stop to standard error. A
+//! closed output (`… | head -1`) ends what is printed there, never the process, and never
+//! changes the exit code.
 
 use crate::exit;
-use crate::upsert::{self, RunSummary, UpsertOptions};
+use crate::options::{Source, UpsertOptions};
+use crate::run::{self, RunResult, Stop};
+use hubspot_projects::NotAttempted;
+use std::io::{self, Write};
 
-/// Runs an upsert, prints what it did and returns the exit code.
-pub async fn run_and_report(options: &UpsertOptions) -> u8 {
-    match upsert::run(options).await {
-        Ok(summary) => {
-            print_summary(options, &summary);
-            exit_code(&summary)
+/// How a run ended, for `main`.
+pub struct Ending {
+    /// The exit code.
+    pub code: u8,
+    /// Whether the process must exit at once, without waiting for work in flight (a second
+    /// Ctrl-C).
+    pub at_once: bool,
+}
+
+/// Runs an upsert, prints what it did and says how to end.
+pub async fn run_and_report(options: &UpsertOptions) -> Ending {
+    match run::run(options).await {
+        Ok(result) => {
+            print(options, &result);
+            Ending {
+                code: exit_code(&result),
+                at_once: result.stop == Some(Stop::Aborted),
+            }
         }
         Err(error) => {
-            eprintln!("error: {error}");
-            exit::USAGE
+            let _ = writeln!(io::stderr(), "error: {error}");
+            Ending {
+                code: exit::USAGE,
+                at_once: false,
+            }
         }
     }
 }
 
 /// The exit code a run ends with.
-pub fn exit_code(summary: &RunSummary) -> u8 {
-    if summary.strict_stop.is_some() {
+pub fn exit_code(result: &RunResult) -> u8 {
+    if result.strict_stop.is_some() {
         exit::USAGE
-    } else if summary.daily_limit_reached {
-        exit::DAILY_LIMIT
-    } else if summary.failed() > 0 || summary.client.not_attempted > 0 {
+    } else if result.stop.is_some() {
+        exit::STOPPED
+    } else if result.tally.failed > 0 || result.tally.not_attempted > 0 {
         exit::FAILED
     } else {
         exit::OK
     }
 }
 
-/// Prints the summary to standard output and the first failures to standard error.
-pub fn print_summary(options: &UpsertOptions, summary: &RunSummary) {
-    let source = options.source.name();
-    for failure in &summary.first_failures {
-        eprintln!(
+/// Prints the summary to standard output and the first failures and the reason for a stop to
+/// standard error.
+pub fn print(options: &UpsertOptions, result: &RunResult) {
+    let _ = print_failures(&mut io::stderr().lock(), options, result);
+    if result.stop != Some(Stop::Aborted) {
+        let _ = print_counts(&mut io::stdout().lock(), options, result);
+    }
+    let _ = print_stop(&mut io::stderr().lock(), options, result);
+}
+
+fn print_failures(
+    err: &mut impl Write,
+    options: &UpsertOptions,
+    result: &RunResult,
+) -> io::Result<()> {
+    for failure in &result.first_failures {
+        writeln!(
+            err,
             "line {} (id {:?}): {}: {}{}",
             failure.line,
             failure.id,
@@ -45,60 +80,128 @@ pub fn print_summary(options: &UpsertOptions, summary: &RunSummary) {
                 .as_ref()
                 .map(|c| format!(" (correlation id {c})"))
                 .unwrap_or_default()
-        );
+        )?;
     }
-    let shown = summary.first_failures.len() as u64;
-    if summary.failed() > shown {
-        let more = summary.failed() - shown;
+    let shown = result.first_failures.len() as u64;
+    if result.tally.failed > shown {
+        let more = result.tally.failed - shown;
         match &options.report {
-            Some(path) => eprintln!("… and {more} more failures in {}", path.display()),
-            None => eprintln!("… and {more} more failures; add --report FILE to see every one"),
+            Some(path) if !options.dry_run => {
+                writeln!(err, "… and {more} more failures in {}", path.display())?
+            }
+            _ => writeln!(
+                err,
+                "… and {more} more failures; add --report FILE to see every one"
+            )?,
         }
     }
-    if let Some(stop) = &summary.strict_stop {
-        eprintln!("stopped at {stop} (--strict); fix the row and run again");
+    if let Some(stop) = &result.strict_stop {
+        writeln!(
+            err,
+            "stopped at {stop} (--strict); fix the row and run again"
+        )?;
     }
-    if options.dry_run {
-        println!(
-            "dry run of {source}: {} valid records, {} invalid, {} requests planned; nothing was sent",
-            summary.valid, summary.invalid, summary.planned_batches
-        );
-        return;
+    Ok(())
+}
+
+fn print_counts(
+    out: &mut impl Write,
+    options: &UpsertOptions,
+    result: &RunResult,
+) -> io::Result<()> {
+    let source = options.source.name();
+    let tally = &result.tally;
+    if let Some(plan) = &result.plan {
+        write!(
+            out,
+            "dry run of {source}: {} valid records, {} invalid, {} requests planned",
+            plan.valid, tally.invalid, plan.requests
+        )?;
+        if tally.earlier > 0 {
+            write!(
+                out,
+                " ({} confirmed by the journal, not planned)",
+                tally.earlier
+            )?;
+        }
+        return writeln!(out, "; nothing was sent");
     }
-    let c = &summary.client;
-    let secs = summary.elapsed.as_secs_f64().max(0.001);
-    let done = c.created + c.updated + c.failed + c.not_attempted;
-    println!(
-        "{source}: {done} records in {secs:.1} s ({:.0} records/s)",
-        done as f64 / secs
-    );
-    println!("  created        {:>10}", c.created);
-    println!("  updated        {:>10}", c.updated);
-    println!("  failed         {:>10}", summary.failed());
-    if summary.invalid > 0 {
-        println!("    of which invalid input {:>7}", summary.invalid);
+    let secs = result.elapsed.as_secs_f64().max(0.001);
+    writeln!(
+        out,
+        "{source}: {} records in {secs:.1} s ({:.0} records/s)",
+        tally.rows(),
+        tally.rows_this_run() as f64 / secs
+    )?;
+    writeln!(out, "  created        {:>10}", tally.created)?;
+    writeln!(out, "  updated        {:>10}", tally.updated)?;
+    writeln!(out, "  failed         {:>10}", tally.failed)?;
+    if tally.invalid > 0 {
+        writeln!(out, "    of which invalid input {:>7}", tally.invalid)?;
     }
-    println!("  not attempted  {:>10}", c.not_attempted);
-    if summary.previously_confirmed > 0 {
-        println!(
-            "  confirmed by the earlier run {:>6} (not sent again)",
-            summary.previously_confirmed
-        );
+    let why = match &result.stop {
+        _ if tally.not_attempted == 0 => "",
+        Some(Stop::Interrupted { .. }) => "  (interrupted)",
+        Some(Stop::Client(NotAttempted::DailyLimitReached { .. })) => "  (daily limit)",
+        Some(Stop::Client(_)) => "  (sending stopped)",
+        _ => "",
+    };
+    writeln!(out, "  not attempted  {:>10}{why}", tally.not_attempted)?;
+    if tally.earlier > 0 {
+        writeln!(
+            out,
+            "  confirmed by an earlier run {:>6} (counted above, not sent again)",
+            tally.earlier
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "  requests {}, retries {}, rate-limited answers (429) {}",
-        c.requests, c.retries, c.rate_limited
-    );
-    if summary.daily_limit_reached {
-        let how = match &options.journal {
-            Some(_) => "run the same command with --resume".to_string(),
-            None => "next time pass --journal FILE so a run can be resumed; now, rerun the file"
-                .to_string(),
-        };
-        eprintln!(
-            "stopped: HubSpot's daily request limit is reached; {} records were not sent. \
-             After the limit resets (midnight in the account's time zone), {how}.",
-            c.not_attempted
-        );
+        tally.requests, tally.retries, tally.rate_limited
+    )
+}
+
+fn print_stop(err: &mut impl Write, options: &UpsertOptions, result: &RunResult) -> io::Result<()> {
+    let Some(stop) = &result.stop else {
+        return Ok(());
+    };
+    let again = match (&options.journal, &options.source) {
+        (Some(_), Source::Stdin) => {
+            "run the same command with --resume, on the same input, to send the rest"
+        }
+        (Some(_), Source::File(_)) => "run the same command with --resume to send the rest",
+        (None, _) => {
+            "run the file again (records already written are updated, not duplicated); pass \
+             --journal FILE next time so that a run can be resumed"
+        }
+    };
+    let not_sent = result.tally.not_attempted;
+    match stop {
+        Stop::Client(NotAttempted::DailyLimitReached { .. }) => writeln!(
+            err,
+            "stopped before the end: HubSpot's daily request limit is reached; {not_sent} records \
+             were not sent. After the limit resets (midnight in the account's time zone), {again}."
+        ),
+        Stop::Client(reason) => writeln!(
+            err,
+            "stopped before the end: {reason}; {not_sent} records were not sent. Once that is \
+             fixed, {again}."
+        ),
+        Stop::Interrupted { rest_unread } => writeln!(
+            err,
+            "stopped before the end: interrupted (Ctrl-C); {not_sent} records were not sent{}. \
+             To finish, {again}.",
+            if *rest_unread {
+                ", and the rest of the input was not read"
+            } else {
+                ""
+            }
+        ),
+        Stop::Aborted => writeln!(
+            err,
+            "stopped at once (Ctrl-C twice): the requests in flight were abandoned; the report \
+             and the journal hold what HubSpot had confirmed ({} records). To finish, {again}.",
+            result.tally.created + result.tally.updated
+        ),
     }
 }
