@@ -1,34 +1,70 @@
 //! The client a run sends through, built from the command line's options, with errors that
 //! name the command line's flags.
 
+use crate::credentials::Credentials;
 use crate::options::UpsertOptions;
-use hubspot_projects::Client;
+use hubspot_projects::{Client, ClientBuilder, ConfigError, ExposeSecret};
 
 /// Builds the client for `options`.
 pub fn build(options: &UpsertOptions) -> Result<Client, String> {
-    let builder = Client::builder()
-        .access_token(options.token.clone())
+    let mut builder = Client::builder()
         .base_url(options.base_url.clone())
         .rate_budget(options.rate)
-        .max_in_flight(options.concurrency)
         .timeout(options.timeout)
         .allow_insecure_http(options.allow_insecure_http);
-    match builder.clone().build() {
-        Ok(client) => Ok(client),
-        // The library names its own setting; say which flag allows it.
-        Err(_)
-            if !options.allow_insecure_http
-                && builder.allow_insecure_http(true).build().is_ok() =>
-        {
-            Err(format!(
-                "--base-url {} is plain http to a host that is not loopback: the token would \
-                 travel in clear. Use https, or pass --allow-insecure-http if the network is \
-                 yours",
-                options.base_url
-            ))
-        }
-        Err(error) => Err(error.to_string()),
+    builder = match &options.credentials {
+        Credentials::Token(token) => builder.access_token(token.expose_secret()),
+        credentials @ Credentials::OAuth { .. } => match credentials.oauth() {
+            Some(oauth) => builder.oauth(oauth),
+            None => builder,
+        },
+        Credentials::None => builder,
+    };
+    if let Some(version) = &options.api_version {
+        builder = builder.api_version(version.clone());
     }
+    if let Some(n) = options.concurrency {
+        builder = builder.fixed_in_flight(n);
+    }
+    if let Some((url, key)) = &options.rate_store {
+        builder = with_shared_budget(builder, url, key.as_deref())?;
+    }
+    builder.build().map_err(|error| match error {
+        // The library names its own setting; say which flag allows it.
+        ConfigError::InsecureBaseUrl { url } => format!(
+            "--base-url {url} is plain http to a host that is not loopback: the token would \
+             travel in clear. Use https, or pass --allow-insecure-http if the network is yours"
+        ),
+        ConfigError::UnknownApiVersion { given, known } => {
+            format!("--api-version {given} is not a version this tool knows; known: {known}")
+        }
+        other => other.to_string(),
+    })
+}
+
+/// Keeps the rate budget in the Redis at `url`, under `key` (default: a hash of the
+/// credentials), shared with every process using the same key.
+#[cfg(feature = "redis")]
+fn with_shared_budget(
+    builder: ClientBuilder,
+    url: &str,
+    key: Option<&str>,
+) -> Result<ClientBuilder, String> {
+    let budget =
+        hubspot_projects::RedisBudget::new(url).map_err(|e| format!("--rate-store: {e}"))?;
+    Ok(builder.rate_store(match key {
+        Some(key) => budget.key(key),
+        None => budget,
+    }))
+}
+
+#[cfg(not(feature = "redis"))]
+fn with_shared_budget(
+    _builder: ClientBuilder,
+    _url: &str,
+    _key: Option<&str>,
+) -> Result<ClientBuilder, String> {
+    Err("--rate-store needs this tool built with its `redis` feature (on by default)".into())
 }
 
 #[cfg(test)]
@@ -44,9 +80,11 @@ mod tests {
             read: ReadOptions::new("project_code"),
             base_url: base_url.into(),
             allow_insecure_http,
-            token: "pat-test".into(),
+            credentials: Credentials::Token("pat-test".to_string().into()),
+            api_version: None,
             rate: Default::default(),
-            concurrency: 4,
+            concurrency: None,
+            rate_store: None,
             timeout: hubspot_projects::DEFAULT_TIMEOUT,
             dry_run: false,
             quiet: true,

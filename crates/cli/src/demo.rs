@@ -2,12 +2,13 @@
 //! network. It creates sample projects, then updates half of them, and shows that every record
 //! was accounted for and that pacing kept the run under the rate limit.
 
+use crate::credentials::Credentials;
 use crate::exit;
-use crate::options::{MAX_CONCURRENCY, Source, UpsertOptions};
+use crate::options::{Source, UpsertOptions};
 use crate::summary::{self, Ending};
-use hubspot_projects::{DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, RateBudget};
+use hubspot_projects::{DEFAULT_TIMEOUT, MAX_IN_FLIGHT_LIMIT, RateBudget};
 use hubspot_projects_cli::input::{InputFormat, ReadOptions};
-use hubspot_projects_emulator::{Emulator, EmulatorConfig};
+use hubspot_projects_emulator::{Emulator, EmulatorConfig, Latency};
 use std::io::Write;
 use std::path::Path;
 
@@ -27,13 +28,16 @@ pub struct DemoArgs {
     /// The rate limit the embedded emulator enforces, and the budget the client paces under.
     #[arg(long, default_value = "190/10s")]
     rate: String,
-    /// Requests in flight at most (1 to 64).
+    /// Requests in flight, pinned (default: automatic, following the budget and the latency).
     #[arg(
         long,
-        default_value_t = DEFAULT_MAX_IN_FLIGHT as u64,
-        value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY)
+        value_parser = clap::value_parser!(u64).range(1..=MAX_IN_FLIGHT_LIMIT as u64)
     )]
-    concurrency: u64,
+    concurrency: Option<u64>,
+    /// How long the embedded emulator takes to answer, like HubSpot: a time (600ms) or a range
+    /// (300ms..1500ms), drawn from a fixed seed.
+    #[arg(long, default_value = "300ms..1500ms")]
+    latency: Latency,
     /// No progress display.
     #[arg(long, short)]
     quiet: bool,
@@ -75,14 +79,16 @@ async fn demo(args: DemoArgs) -> Result<Ending, String> {
     let rate: RateBudget = args.rate.parse().map_err(|e| format!("--rate: {e}"))?;
     let emulator = Emulator::start(EmulatorConfig {
         rate_limit: rate,
+        latency: args.latency,
         ..EmulatorConfig::default()
     })
     .await
     .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
     say!(
-        "embedded HubSpot emulator at {} (rate limit {})",
+        "embedded HubSpot emulator at {} (rate limit {}, answers in {})",
         emulator.base_url(),
-        args.rate
+        args.rate,
+        args.latency
     );
 
     let dir =
@@ -99,10 +105,12 @@ async fn demo(args: DemoArgs) -> Result<Ending, String> {
         read: ReadOptions::new("project_code"),
         base_url: emulator.base_url(),
         allow_insecure_http: false,
-        token: "demo-token".into(),
+        credentials: Credentials::Token("demo-token".to_string().into()),
+        api_version: None,
         rate,
-        // Within 1..=MAX_CONCURRENCY, checked by clap.
-        concurrency: args.concurrency as usize,
+        // Within 1..=MAX_IN_FLIGHT_LIMIT, checked by clap.
+        concurrency: args.concurrency.map(|n| n as usize),
+        rate_store: None,
         timeout: DEFAULT_TIMEOUT,
         dry_run: false,
         quiet: args.quiet,

@@ -1,6 +1,7 @@
 //! `hubspot-projects`: bulk upsert of HubSpot CRM projects from CSV or NDJSON files.
 
 mod client;
+mod credentials;
 mod demo;
 mod feed;
 mod interrupt;
@@ -13,9 +14,10 @@ mod summary;
 mod tally;
 
 use clap::{Args, Parser, Subcommand};
-use hubspot_projects::{DEFAULT_BASE_URL, DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT, RateBudget};
+use credentials::Credentials;
+use hubspot_projects::{DEFAULT_BASE_URL, DEFAULT_TIMEOUT, MAX_IN_FLIGHT_LIMIT, RateBudget};
 use hubspot_projects_cli::input::{InputFormat, ReadOptions};
-use options::{MAX_CONCURRENCY, Source, Timeout, UpsertOptions};
+use options::{Source, Timeout, UpsertOptions};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,12 +45,17 @@ Exit codes:
   0  every record was written
   1  some records failed or were not sent (see the report)
   2  usage or input error (nothing more was sent)
-  3  stopped before the end (HubSpot's daily limit, Ctrl-C); resume later with --resume
+  3  stopped before the end (HubSpot's daily limit, a refused token or credentials, an
+     unreachable endpoint or rate store, Ctrl-C); fix the cause, then resume with --resume
 
 Environment:
-  HUBSPOT_ACCESS_TOKEN  the access token (or --token-file)
-  RUST_LOG              log filter for standard error, e.g. info or hubspot_projects=debug
-                        (default: warn)";
+  HUBSPOT_ACCESS_TOKEN   a private app's access token (or --token-file)
+  HUBSPOT_CLIENT_ID      an OAuth app's client id (or --client-id)
+  HUBSPOT_CLIENT_SECRET  the OAuth app's client secret (or --client-secret-file)
+  HUBSPOT_REFRESH_TOKEN  the OAuth refresh token (or --refresh-token-file, which also keeps
+                         a refresh token HubSpot rotates)
+  RUST_LOG               log filter for standard error, e.g. info or hubspot_projects=debug
+                         (default: warn)";
 
 #[derive(Parser)]
 #[command(
@@ -107,9 +114,21 @@ struct UpsertArgs {
     /// Send empty CSV cells (and JSON nulls) as empty values instead of leaving the property as it is.
     #[arg(long)]
     empty_as_blank: bool,
-    /// A file holding the access token (otherwise HUBSPOT_ACCESS_TOKEN is used).
+    /// A file holding a private app's access token (otherwise HUBSPOT_ACCESS_TOKEN is used).
     #[arg(long, value_name = "PATH")]
     token_file: Option<PathBuf>,
+    /// An OAuth app's client id: the client secret and the refresh token then come from
+    /// HUBSPOT_CLIENT_SECRET and HUBSPOT_REFRESH_TOKEN, or from --client-secret-file and
+    /// --refresh-token-file. Access tokens are refreshed as they expire.
+    #[arg(long, value_name = "ID", env = "HUBSPOT_CLIENT_ID")]
+    client_id: Option<String>,
+    /// A file holding the OAuth app's client secret (otherwise HUBSPOT_CLIENT_SECRET).
+    #[arg(long, value_name = "PATH", requires = "client_id")]
+    client_secret_file: Option<PathBuf>,
+    /// A file holding the OAuth refresh token (otherwise HUBSPOT_REFRESH_TOKEN); when HubSpot
+    /// rotates the refresh token, the new one is written back to this file (owner-only).
+    #[arg(long, value_name = "PATH", requires = "client_id")]
+    refresh_token_file: Option<PathBuf>,
     /// The access token itself. Discouraged: it lands in shell history and the process list.
     #[arg(long, value_name = "TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -119,16 +138,27 @@ struct UpsertArgs {
     /// Allow a plain http:// base URL to a host other than loopback (the token then travels in clear).
     #[arg(long)]
     allow_insecure_http: bool,
+    /// The API version to call: v3, 2026-03, 2026-09… (default: the newest generally available).
+    #[arg(long, value_name = "VERSION")]
+    api_version: Option<String>,
     /// The request budget to stay under: N/INTERVAL (100/10s, 190/10s, 20/1s) or unlimited.
+    /// Private apps: 100/10s to 250/10s by plan; OAuth (public) apps: 110/10s.
     #[arg(long, default_value_t = RateBudget::default())]
     rate: RateBudget,
-    /// Requests in flight at most (1 to 64).
+    /// Requests in flight, pinned (default: automatic, as many as the budget needs at
+    /// HubSpot's latency, at most 64).
     #[arg(
         long,
-        default_value_t = DEFAULT_MAX_IN_FLIGHT as u64,
-        value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY)
+        value_parser = clap::value_parser!(u64).range(1..=MAX_IN_FLIGHT_LIMIT as u64)
     )]
-    concurrency: u64,
+    concurrency: Option<u64>,
+    /// Keep the rate budget in this Redis (redis://HOST:PORT/DB), shared with every process
+    /// that uses the same --rate-key: together they stay within HubSpot's budget.
+    #[arg(long, value_name = "URL")]
+    rate_store: Option<String>,
+    /// The shared budget's name in --rate-store (default: a hash of the credentials).
+    #[arg(long, value_name = "NAME", requires = "rate_store")]
+    rate_key: Option<String>,
     /// How long one request may take, connecting included: 30, 30s, 500ms or 2m (at most 60m).
     #[arg(long, value_name = "DURATION", default_value_t = Timeout(DEFAULT_TIMEOUT))]
     timeout: Timeout,
@@ -154,6 +184,32 @@ struct UpsertArgs {
     strict: bool,
 }
 
+/// OAuth credentials when a client id is given, a private app's token otherwise; never echoed.
+fn resolve_credentials(args: &UpsertArgs) -> Result<Credentials, String> {
+    let Some(client_id) = &args.client_id else {
+        return resolve_token(args).map(|token| Credentials::Token(token.into()));
+    };
+    if client_id.trim().is_empty() {
+        return Err("--client-id is empty".to_string());
+    }
+    let client_secret = credentials::secret_from(
+        args.client_secret_file.as_deref(),
+        credentials::CLIENT_SECRET_VAR,
+        "client secret",
+    )?;
+    let refresh_token = credentials::secret_from(
+        args.refresh_token_file.as_deref(),
+        credentials::REFRESH_TOKEN_VAR,
+        "refresh token",
+    )?;
+    Ok(Credentials::OAuth {
+        client_id: client_id.trim().to_string(),
+        client_secret,
+        refresh_token,
+        refresh_token_file: args.refresh_token_file.clone(),
+    })
+}
+
 /// The token, from --token-file, --token or HUBSPOT_ACCESS_TOKEN; never echoed.
 fn resolve_token(args: &UpsertArgs) -> Result<String, String> {
     if let Some(path) = &args.token_file {
@@ -173,9 +229,12 @@ fn resolve_token(args: &UpsertArgs) -> Result<String, String> {
         );
         return Ok(token.clone());
     }
-    match std::env::var("HUBSPOT_ACCESS_TOKEN") {
+    match std::env::var(credentials::TOKEN_VAR) {
         Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_string()),
-        _ => Err("no access token: set HUBSPOT_ACCESS_TOKEN or pass --token-file PATH".to_string()),
+        _ => Err(format!(
+            "no credentials: set {} or pass --token-file PATH (a private app), or give --client-id (an OAuth app)",
+            credentials::TOKEN_VAR
+        )),
     }
 }
 
@@ -197,10 +256,10 @@ fn upsert_options(args: UpsertArgs) -> Result<UpsertOptions, String> {
             return Err("reading standard input needs --format csv|ndjson".to_string());
         }
     };
-    let token = if args.dry_run {
-        String::new()
+    let credentials = if args.dry_run {
+        Credentials::None
     } else {
-        resolve_token(&args)?
+        resolve_credentials(&args)?
     };
     Ok(UpsertOptions {
         source,
@@ -212,10 +271,12 @@ fn upsert_options(args: UpsertArgs) -> Result<UpsertOptions, String> {
         },
         base_url: args.base_url,
         allow_insecure_http: args.allow_insecure_http,
-        token,
+        credentials,
+        api_version: args.api_version,
         rate: args.rate,
-        // Within 1..=MAX_CONCURRENCY, checked by clap.
-        concurrency: args.concurrency as usize,
+        // Within 1..=MAX_IN_FLIGHT_LIMIT, checked by clap.
+        concurrency: args.concurrency.map(|n| n as usize),
+        rate_store: args.rate_store.map(|url| (url, args.rate_key)),
         timeout: args.timeout.0,
         dry_run: args.dry_run,
         quiet: args.quiet,

@@ -1,5 +1,6 @@
 //! What an upsert run is asked to do, once the command line is parsed.
 
+use crate::credentials::Credentials;
 use hubspot_projects::RateBudget;
 use hubspot_projects_cli::input::{InputFormat, ReadOptions};
 use std::fmt;
@@ -8,10 +9,6 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
-
-/// The most requests in flight `--concurrency` accepts: HubSpot's largest budget (250 per
-/// 10 s) at 2 s per answer keeps 50 busy, and more only holds more records in memory.
-pub const MAX_CONCURRENCY: u64 = 64;
 
 /// Where records come from.
 #[derive(Clone, Debug)]
@@ -140,12 +137,16 @@ pub struct UpsertOptions {
     pub base_url: String,
     /// Whether plain http to a host other than loopback is allowed.
     pub allow_insecure_http: bool,
-    /// The access token. Never printed.
-    pub token: String,
+    /// What to authenticate with. Never printed.
+    pub credentials: Credentials,
+    /// The API version to call; `None` for the client's default (the newest GA one).
+    pub api_version: Option<String>,
     /// The request budget to pace under.
     pub rate: RateBudget,
-    /// Requests in flight at most.
-    pub concurrency: usize,
+    /// Requests in flight, pinned; `None` follows the budget and HubSpot's latency.
+    pub concurrency: Option<usize>,
+    /// A Redis URL for a rate budget shared with other processes, and its key.
+    pub rate_store: Option<(String, Option<String>)>,
     /// How long one request may take.
     pub timeout: Duration,
     /// Validate and plan only.
@@ -168,7 +169,8 @@ impl fmt::Debug for UpsertOptions {
             .field("source", &self.source)
             .field("format", &self.format)
             .field("base_url", &self.base_url)
-            .field("token", &"<redacted>")
+            .field("credentials", &self.credentials)
+            .field("api_version", &self.api_version)
             .field("rate", &self.rate)
             .field("concurrency", &self.concurrency)
             .finish_non_exhaustive()

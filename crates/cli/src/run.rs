@@ -62,6 +62,10 @@ pub struct RunResult {
     pub first_failures: Vec<ReportLine>,
     /// A dry run's plan: valid rows and requests.
     pub plan: Option<Plan>,
+    /// Access tokens the client got from HubSpot's token endpoint (OAuth apps).
+    pub token_refreshes: u64,
+    /// The requests in flight the client settled on at the end.
+    pub in_flight: usize,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -264,6 +268,8 @@ pub async fn run(options: &UpsertOptions) -> Result<RunResult, RunError> {
         return Err(journal::mismatch_error(path, &options.source.name(), found, limits).into());
     }
     run.result.elapsed = started.elapsed();
+    run.result.token_refreshes = client.token_refreshes();
+    run.result.in_flight = client.in_flight_limit();
     Ok(run.result)
 }
 

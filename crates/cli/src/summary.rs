@@ -68,9 +68,14 @@ fn print_failures(
     result: &RunResult,
 ) -> io::Result<()> {
     for failure in &result.first_failures {
+        let property = match (&failure.error_property, &failure.error_code) {
+            (Some(property), Some(code)) => format!(" property {property} ({code}):"),
+            (Some(property), None) => format!(" property {property}:"),
+            _ => String::new(),
+        };
         writeln!(
             err,
-            "line {} (id {:?}): {}: {}{}",
+            "line {} (id {:?}): {}:{property} {}{}",
             failure.line,
             failure.id,
             failure.error_category.as_deref().unwrap_or("FAILED"),
@@ -158,7 +163,18 @@ fn print_counts(
         out,
         "  requests {}, retries {}, rate-limited answers (429) {}",
         tally.requests, tally.retries, tally.rate_limited
-    )
+    )?;
+    if tally.isolation_requests > 0 {
+        writeln!(
+            out,
+            "  requests to isolate bad rows in batches HubSpot rejected whole {}",
+            tally.isolation_requests
+        )?;
+    }
+    if result.token_refreshes > 0 {
+        writeln!(out, "  access tokens refreshed {}", result.token_refreshes)?;
+    }
+    Ok(())
 }
 
 fn print_stop(err: &mut impl Write, options: &UpsertOptions, result: &RunResult) -> io::Result<()> {

@@ -25,6 +25,8 @@ pub struct Tally {
     pub retries: u64,
     /// 429 answers seen.
     pub rate_limited: u64,
+    /// Requests sent to isolate the bad rows of batches HubSpot rejected whole.
+    pub isolation_requests: u64,
 }
 
 impl Tally {
@@ -52,6 +54,7 @@ impl Tally {
         self.requests += u64::from(report.requests);
         self.retries += u64::from(report.retries);
         self.rate_limited += u64::from(report.rate_limited);
+        self.isolation_requests += u64::from(report.isolation_requests);
     }
 
     /// Every row accounted for.

@@ -531,11 +531,13 @@ async fn a_closed_standard_output_ends_the_summary_not_the_process() {
 async fn an_absurd_concurrency_is_refused_with_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let file = write_csv(dir.path(), "projects.csv", 3, "v1");
-    for value in ["18446744073709551615", "0", "65"] {
+    let limit = format!("1..={}", hubspot_projects::MAX_IN_FLIGHT_LIMIT);
+    let above = (hubspot_projects::MAX_IN_FLIGHT_LIMIT + 1).to_string();
+    for value in ["18446744073709551615", "0", above.as_str()] {
         let output = upsert("http://127.0.0.1:9", &file, &["--concurrency", value]).await;
         let all = text(&output);
         assert_eq!(output.status.code(), Some(2), "{value}: {all}");
-        assert!(all.contains("1..=64") && !all.contains("panicked"), "{all}");
+        assert!(all.contains(&limit) && !all.contains("panicked"), "{all}");
     }
 }
 
