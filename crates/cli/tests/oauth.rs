@@ -169,7 +169,9 @@ async fn a_revoked_refresh_token_stops_the_run_and_resume_after_a_fix_finishes()
     let base_url = server.base_url();
     let run = oauth_upsert(&base_url, &file, &refresh_file, &args);
     let revoke = async {
-        while journal_entries(&journal) < 2_000 {
+        // Revoke once some records are written (a minute at most).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while journal_entries(&journal) < 2_000 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(server.revoke_refresh_token(REFRESH));

@@ -139,7 +139,8 @@ async fn a_revoked_refresh_token_stops_sending_and_a_fixed_one_finishes() {
     let all = inputs(20_000);
     let run = client.upsert(all.clone());
     let revoke = async {
-        while emulator.record_count() < 2_000 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while emulator.record_count() < 2_000 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(emulator.revoke_refresh_token(REFRESH));

@@ -142,7 +142,8 @@ async fn redis_killed_mid_run_sends_nothing_unpaced_and_a_resume_finishes() {
     let runs = run_four(&clients, 3_000);
     let killer = async {
         // Kill Redis once a few requests went through.
-        while emulator.request_count() < 10 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while emulator.request_count() < 10 && tokio::time::Instant::now() < deadline {
             tokio::task::yield_now().await;
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
