@@ -113,7 +113,7 @@ pub(super) fn run(
             let wall = m.wall.as_secs_f64();
             let whole_run = admitted / (rate * wall).max(1.0);
             println!(
-                "| {} | {label} | {requests:.0} ({needed}) | {span:.1} | {:.1}% | {:.1}% | {limited:.0} | {failed:.0} | {in_flight:.0} | {:.0} |",
+                "| {} | {label} | {requests:.0} ({needed}) | {span:.1} | {:.1}% | {:.1}% | {limited:.0} | {failed:.0} | {in_flight:.0} | {:.1} |",
                 budget.text,
                 fraction * 100.0,
                 whole_run * 100.0,
