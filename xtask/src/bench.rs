@@ -5,6 +5,9 @@
 //! peak RSS are its own (`wait4` rusage). Absolute numbers on a small shared machine are noisy;
 //! compare the ratios within one run.
 
+mod bad_records;
+mod latency;
+
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -38,8 +41,14 @@ pub enum Scenario {
     Throughput,
     /// How close to a budget the client gets without 429s.
     Pacing,
+    /// How close to a budget the client's defaults get when HubSpot takes 50 ms to 2 s to
+    /// answer, measured at the server.
+    Latency,
     /// Every record written despite 5xx, 429s and dropped connections.
     Faults,
+    /// Batches HubSpot rejects whole for 1% bad records: every good one written, each bad one
+    /// named, and the requests it took.
+    BadRecords,
     /// A large CSV through the CLI: peak RSS and records/s.
     Streaming,
     /// Batch upserts of 100 per second that the emulator binary serves.
@@ -136,6 +145,52 @@ impl EmulatorProcess {
     }
 }
 
+/// What the emulator saw of the requests on its HubSpot routes (`GET /_emulator/stats`).
+struct ServerStats {
+    /// Requests that arrived, refused ones included.
+    requests: u64,
+    /// From the first request's arrival to the last one's, when any arrived.
+    span: Option<Duration>,
+}
+
+impl EmulatorProcess {
+    /// The emulator's request statistics so far.
+    fn stats(&self) -> Result<ServerStats, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start a runtime: {e}"))?;
+        let url = format!("{}/_emulator/stats", self.base_url);
+        let body: Value = runtime.block_on(async {
+            let http = hubspot_projects_api::http::client_builder(&[])
+                .map_err(|e| format!("cannot set up TLS: {e}"))?
+                .timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
+            let answer = http
+                .get(&url)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(|e| format!("GET {url}: {e}"))?;
+            answer
+                .json()
+                .await
+                .map_err(|e| format!("GET {url}: not the statistics: {e}"))
+        })?;
+        let requests = body
+            .get("requests")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| format!("GET {url}: no request count in {body}"))?;
+        let at = |key: &str| body.get(key).and_then(Value::as_u64);
+        let span = match (at("firstRequestAt"), at("lastRequestAt")) {
+            (Some(first), Some(last)) => Some(Duration::from_millis(last.saturating_sub(first))),
+            _ => None,
+        };
+        Ok(ServerStats { requests, span })
+    }
+}
+
 impl Drop for EmulatorProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -200,25 +255,32 @@ fn last_json_line(text: &str) -> Result<Value, String> {
 
 /// Runs the `bulk_upsert` example against `emulator`; also returns the emulator's CPU time
 /// during the run.
+///
+/// `concurrency` pins the requests in flight; `None` leaves the client's automatic setting.
+/// `extra` goes on the example's command line.
 fn bulk_upsert(
     release: &Release,
     emulator: &EmulatorProcess,
     count: u64,
-    concurrency: u32,
+    concurrency: Option<u32>,
     rate: &str,
+    extra: &[&str],
 ) -> Result<(Value, Measured, Duration), String> {
     let before = emulator.cpu();
-    let measured = measure(
-        Command::new(&release.bulk_upsert)
-            .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
-            .args([
-                "--base-url",
-                &emulator.base_url,
-                "--count",
-                &count.to_string(),
-            ])
-            .args(["--concurrency", &concurrency.to_string(), "--rate", rate]),
-    )?;
+    let mut command = Command::new(&release.bulk_upsert);
+    command
+        .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+        .args([
+            "--base-url",
+            &emulator.base_url,
+            "--count",
+            &count.to_string(),
+        ])
+        .args(["--rate", rate]);
+    if let Some(concurrency) = concurrency {
+        command.args(["--concurrency", &concurrency.to_string()]);
+    }
+    let measured = measure(command.args(extra))?;
     let emulator_cpu = emulator.cpu().saturating_sub(before);
     let line = last_json_line(&measured.stdout)?;
     Ok((line, measured, emulator_cpu))
@@ -257,7 +319,7 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         // native-tls backend loads when the client is built), measured with no records at all.
         let startup = {
             let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-            let (_, m, _) = bulk_upsert(&release, &emulator, 0, 1, "unlimited")?;
+            let (_, m, _) = bulk_upsert(&release, &emulator, 0, Some(1), "unlimited", &[])?;
             m
         };
         // One discarded run first: on this kind of small virtual machine the first run after a
@@ -265,7 +327,7 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         // skew the first row and every ratio against it.
         {
             let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-            bulk_upsert(&release, &emulator, records, 4, "unlimited")?;
+            bulk_upsert(&release, &emulator, records, Some(4), "unlimited", &[])?;
         }
         println!(
             "(a client process that sends nothing uses {:.3} s of CPU and {:.1} MiB; the marginal column excludes that)",
@@ -280,8 +342,14 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         let mut base: Option<(f64, f64)> = None;
         for concurrency in [1u32, 4, 16] {
             let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-            let (line, m, emulator_cpu) =
-                bulk_upsert(&release, &emulator, records, concurrency, "unlimited")?;
+            let (line, m, emulator_cpu) = bulk_upsert(
+                &release,
+                &emulator,
+                records,
+                Some(concurrency),
+                "unlimited",
+                &[],
+            )?;
             // The client's own clock, from its first input to its last outcome: process start-up
             // (and the TLS roots reqwest loads) is excluded here but included in the CPU time.
             let elapsed = num(&line, "elapsed_s").max(1e-9);
@@ -349,7 +417,7 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
             // Enough records (100 per request) to keep the client at the ceiling for `seconds`.
             let count = (max / interval * seconds * 100.0) as u64;
             let emulator = EmulatorProcess::start(&release.emulator, &["--rate-limit", budget])?;
-            let (line, m, _) = bulk_upsert(&release, &emulator, count, 4, budget)?;
+            let (line, m, _) = bulk_upsert(&release, &emulator, count, Some(4), budget, &[])?;
             let elapsed = num(&line, "elapsed_s").max(1e-9);
             let requests = num(&line, "requests");
             let limited = num(&line, "rate_limited");
@@ -369,6 +437,10 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
             }));
         }
         results.insert("pacing".into(), Value::Array(pacing));
+    }
+
+    if run(Scenario::Latency) {
+        latency::run(&release, args.quick, &mut results)?;
     }
 
     if run(Scenario::Faults) {
@@ -391,7 +463,7 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
                 "0.01",
             ],
         )?;
-        let (line, m, _) = bulk_upsert(&release, &emulator, records, 4, "unlimited")?;
+        let (line, m, _) = bulk_upsert(&release, &emulator, records, Some(4), "unlimited", &[])?;
         let written = written(&line);
         println!(
             "written {written:.0}/{records}, failed {:.0}, not attempted {:.0}, requests {:.0} (retries {:.0}, 429s {:.0}), {:.1} s, exit {}",
@@ -411,6 +483,10 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
                 "elapsed_s": num(&line, "elapsed_s"), "exit": m.status }),
         );
         drop(emulator);
+    }
+
+    if run(Scenario::BadRecords) {
+        bad_records::run(&release, records, &mut results)?;
     }
 
     if run(Scenario::Streaming) {

@@ -5,6 +5,12 @@
 //!     --base-url http://127.0.0.1:8080 --token test --count 100000 --rate unlimited
 //! ```
 //!
+//! `--bad-fraction 0.01 --seed 7` gives every record a `hs_target_due_date` and makes about 1%
+//! of them, at seeded positions, invalid (`2027-13-05` and the like): HubSpot rejects a batch holding one of
+//! them whole, and the client isolates the bad inputs. The line then also says how many inputs
+//! were bad, how many failed records name their property, and how many failed records were not
+//! bad ones (there should be none).
+//!
 //! Exits 1 when any record failed.
 
 use std::process::ExitCode;
@@ -12,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures::StreamExt;
-use hubspot_projects::{Client, RateBudget, Summary, UpsertInput};
+use hubspot_projects::{Client, Outcome, RateBudget, Summary, UpsertInput};
 
 // An application picks its allocator. glibc's malloc spends much of a bulk upsert on its arena
 // locks and consolidation across Tokio's worker threads; mimalloc does not.
@@ -49,6 +55,72 @@ struct Args {
     /// flight, and more threads mostly add wake-ups between them.
     #[arg(long, default_value_t = 0)]
     worker_threads: usize,
+    /// The share of records (0 to 1) given an invalid `hs_target_due_date`; with any value,
+    /// every record carries a due date.
+    #[arg(long, value_parser = parse_fraction)]
+    bad_fraction: Option<f64>,
+    /// Seed of the bad records' positions and values: the same seed gives the same records.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{text:?} is not a fraction between 0 and 1")),
+    }
+}
+
+/// Which records carry an invalid due date, and what every record's due date is. A record's
+/// fate depends only on the seed and its position, so that the counts can be checked record
+/// by record as the outcomes come back.
+#[derive(Clone, Copy)]
+struct DueDates {
+    bad_fraction: f64,
+    seed: u64,
+}
+
+impl DueDates {
+    /// SplitMix64 of the seed and the position: uniform bits, reproducible.
+    fn bits(self, position: u64) -> u64 {
+        let mut z = self
+            .seed
+            .wrapping_add(position.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn is_bad(self, position: u64) -> bool {
+        // The top 53 bits as a fraction in [0, 1).
+        ((self.bits(position) >> 11) as f64 / (1u64 << 53) as f64) < self.bad_fraction
+    }
+
+    /// A valid date in 2027 or, for a bad record, a month-13 one like HubSpot's users type.
+    fn value(self, position: u64) -> String {
+        let bits = self.bits(position);
+        let day = 1 + (bits % 28);
+        if self.is_bad(position) {
+            format!("2027-13-{day:02}")
+        } else {
+            format!("2027-{:02}-{day:02}", 1 + (bits >> 8) % 12)
+        }
+    }
+}
+
+/// What the bad records' run showed, beside the summary.
+#[derive(Default)]
+struct BadRecordCheck {
+    /// Inputs given an invalid due date.
+    bad: u64,
+    /// Bad inputs that ended created or updated.
+    bad_written: u64,
+    /// Failed records whose error names a property.
+    failed_naming_a_property: u64,
+    /// Failed records whose error names `hs_target_due_date`.
+    failed_naming_the_due_date: u64,
+    /// Failed records that were not bad ones.
+    failed_not_bad: u64,
 }
 
 fn main() -> ExitCode {
@@ -91,18 +163,45 @@ async fn run(args: Args) -> ExitCode {
     };
 
     let id_property = args.id_property;
+    let due_dates = args.bad_fraction.map(|bad_fraction| DueDates {
+        bad_fraction,
+        seed: args.seed,
+    });
     let inputs = futures::stream::iter(0..args.count).map(move |i| {
-        let input = UpsertInput::new(id_property.as_str(), format!("PRJ-{i:09}"))
+        let mut input = UpsertInput::new(id_property.as_str(), format!("PRJ-{i:09}"))
             .property("hs_name", format!("Project {i}"));
+        if let Some(due_dates) = due_dates {
+            input = input.property("hs_target_due_date", due_dates.value(i));
+        }
         (i, input)
     });
 
     let started = Instant::now();
     let mut summary = Summary::default();
+    let mut check = BadRecordCheck::default();
     let reports = client.upsert_stream(inputs);
     futures::pin_mut!(reports);
     while let Some(report) = reports.next().await {
         summary.add(&report);
+        let Some(due_dates) = due_dates else {
+            continue;
+        };
+        for record in &report.outcomes {
+            let bad = due_dates.is_bad(record.tag);
+            check.bad += u64::from(bad);
+            match &record.outcome {
+                Outcome::Failed(error) => {
+                    check.failed_not_bad += u64::from(!bad);
+                    if let Some(property) = &error.property {
+                        check.failed_naming_a_property += 1;
+                        check.failed_naming_the_due_date +=
+                            u64::from(property == "hs_target_due_date");
+                    }
+                }
+                outcome if outcome.is_success() => check.bad_written += u64::from(bad),
+                _ => {}
+            }
+        }
     }
     summary.elapsed = started.elapsed();
 
@@ -112,21 +211,27 @@ async fn run(args: Args) -> ExitCode {
     } else {
         0.0
     };
-    println!(
-        "{}",
-        serde_json::json!({
-            "elapsed_s": (seconds * 1000.0).round() / 1000.0,
-            "records_per_s": records_per_s.round(),
-            "created": summary.created,
-            "updated": summary.updated,
-            "failed": summary.failed,
-            "not_attempted": summary.not_attempted,
-            "requests": summary.requests,
-            "retries": summary.retries,
-            "rate_limited": summary.rate_limited,
-            "in_flight": client.in_flight_limit(),
-        })
-    );
+    let mut line = serde_json::json!({
+        "elapsed_s": (seconds * 1000.0).round() / 1000.0,
+        "records_per_s": records_per_s.round(),
+        "created": summary.created,
+        "updated": summary.updated,
+        "failed": summary.failed,
+        "not_attempted": summary.not_attempted,
+        "requests": summary.requests,
+        "retries": summary.retries,
+        "rate_limited": summary.rate_limited,
+        "isolation_requests": summary.isolation_requests,
+        "in_flight": client.in_flight_limit(),
+    });
+    if due_dates.is_some() {
+        line["bad_records"] = check.bad.into();
+        line["bad_written"] = check.bad_written.into();
+        line["failed_naming_a_property"] = check.failed_naming_a_property.into();
+        line["failed_naming_the_due_date"] = check.failed_naming_the_due_date.into();
+        line["failed_not_bad"] = check.failed_not_bad.into();
+    }
+    println!("{line}");
     if summary.failed > 0 {
         ExitCode::FAILURE
     } else {

@@ -1,5 +1,5 @@
-//! The `/_emulator/` routes: health, the end state, and OAuth counters and revocation for
-//! tests. They need no token and are not counted, limited, delayed or faulted.
+//! The `/_emulator/` routes: health, the end state, request statistics, and OAuth counters
+//! and revocation for tests. They need no token and are not counted, limited, delayed or faulted.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,6 +51,20 @@ pub(crate) async fn records(State(state): State<Arc<AppState>>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// `GET /_emulator/stats`: the requests on the HubSpot routes (authenticated or not, refused
+/// with a 429 or not) and when the first and the latest arrived, in milliseconds since the
+/// epoch (`null` before any). A benchmark measures from them how long a client was sending,
+/// at the server, where the rate budget is enforced.
+pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
+    let arrivals = state.arrivals_ms();
+    let body = serde_json::json!({
+        "requests": state.request_count(),
+        "firstRequestAt": arrivals.map(|(first, _)| first),
+        "lastRequestAt": arrivals.map(|(_, last)| last),
+    });
+    json_response(StatusCode::OK, body.to_string().into_bytes())
 }
 
 /// `GET /_emulator/oauth`: the OAuth counters.

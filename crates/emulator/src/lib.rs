@@ -41,6 +41,9 @@
 //! - `GET /_emulator/health` answers `{"status":"ok"}`.
 //! - `GET /_emulator/records` lists every record as NDJSON: `id`, `properties`, `createdAt`,
 //!   `updatedAt`.
+//! - `GET /_emulator/stats` answers `{"requests":N,"firstRequestAt":…,"lastRequestAt":…}`:
+//!   the requests on the HubSpot routes (refused ones included) and when the first and the
+//!   latest arrived, in milliseconds since the epoch (`null` before any).
 //! - `GET /_emulator/oauth` answers the [`OAuthCounters`] as JSON: `refreshes`,
 //!   `refusedRefreshes`, `accessTokensIssued`, `refreshTokensRotated`,
 //!   `expiredTokenRejections`, `refreshTokensRevoked`.

@@ -48,6 +48,7 @@ pub(crate) fn router(state: Arc<AppState>, config: &EmulatorConfig) -> Router {
     router
         .route("/_emulator/health", get(admin::health))
         .route("/_emulator/records", get(admin::records))
+        .route("/_emulator/stats", get(admin::stats))
         .route("/_emulator/oauth", get(admin::oauth_counters))
         .route("/_emulator/oauth/revoke", post(admin::revoke))
         .fallback(api::not_found)

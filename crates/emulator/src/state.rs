@@ -1,11 +1,11 @@
 //! What the handlers share: the schema, the records, the callers' credentials and budgets,
-//! the fault and latency generators, and the request count.
+//! the fault and latency generators, and the request count with the first and last arrival.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::{BatchErrors, EmulatorConfig, TokenGrant};
 use crate::faults::FaultInjector;
@@ -30,6 +30,10 @@ pub(crate) struct AppState {
     pub(crate) batch_errors: BatchErrors,
     pub(crate) body_timeout: Duration,
     requests: AtomicU64,
+    /// When the first and the latest counted request arrived, in milliseconds since the
+    /// epoch; 0 until one did.
+    first_arrival_ms: AtomicU64,
+    last_arrival_ms: AtomicU64,
 }
 
 // Tokens and secrets must not show in `Debug` output.
@@ -80,6 +84,8 @@ impl AppState {
             batch_errors: config.batch_errors,
             body_timeout: config.body_timeout,
             requests: AtomicU64::new(0),
+            first_arrival_ms: AtomicU64::new(0),
+            last_arrival_ms: AtomicU64::new(0),
         }
     }
 
@@ -93,13 +99,32 @@ impl AppState {
         lock(&self.oauth)
     }
 
-    /// Counts a request on the HubSpot routes.
+    /// Counts a request on the HubSpot routes, and notes when it arrived.
     pub(crate) fn count_request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        // A clock before the epoch would read as "none yet"; 1 ms keeps it a time.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            })
+            .max(1);
+        let _ =
+            self.first_arrival_ms
+                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        self.last_arrival_ms.fetch_max(now, Ordering::Relaxed);
     }
 
     /// The requests counted so far.
     pub(crate) fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// When the first and the latest counted request arrived, in milliseconds since the
+    /// epoch, once one did.
+    pub(crate) fn arrivals_ms(&self) -> Option<(u64, u64)> {
+        let first = self.first_arrival_ms.load(Ordering::Relaxed);
+        let last = self.last_arrival_ms.load(Ordering::Relaxed);
+        (first != 0).then(|| (first, last.max(first)))
     }
 }

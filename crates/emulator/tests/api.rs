@@ -744,6 +744,78 @@ async fn read_back_and_records_listing() {
     assert_eq!(emulator.request_count(), 6);
 }
 
+/// Milliseconds since the epoch, as the emulator's statistics give arrival times.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+#[tokio::test]
+async fn stats_count_every_api_request_and_when_the_first_and_last_arrived() {
+    let emulator = start(EmulatorConfig {
+        rate_limit: RateBudget::limited(3, Duration::from_secs(60)).unwrap(),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let before_any = get(&emulator, "/_emulator/stats", None).await;
+    assert_eq!(before_any.status, 200);
+    assert_eq!(
+        before_any.json(),
+        json!({"requests": 0, "firstRequestAt": null, "lastRequestAt": null})
+    );
+
+    let began = now_ms();
+    let first = post(&emulator, T, batch(vec![input("S1", None, json!({}))])).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // Taken after the first answer and before the next requests leave: the first arrival is
+    // at or before it, the last at or after it.
+    let between = now_ms();
+    // Refused for its token, refused by the budget: both arrived, both count.
+    assert_eq!(
+        post(&emulator, None, batch(vec![input("S2", None, json!({}))]))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        get(&emulator, &read_path("S1?idProperty=project_code"), T)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        post(&emulator, T, batch(vec![input("S3", None, json!({}))]))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        post(&emulator, T, batch(vec![input("S4", None, json!({}))]))
+            .await
+            .status,
+        429
+    );
+    let ended = now_ms();
+    // The admin routes are not counted.
+    assert_eq!(get(&emulator, "/_emulator/health", None).await.status, 200);
+
+    let stats = get(&emulator, "/_emulator/stats", None).await.json();
+    assert_eq!(stats["requests"], 5, "{stats}");
+    let first_at = stats["firstRequestAt"].as_u64().expect("a time");
+    let last_at = stats["lastRequestAt"].as_u64().expect("a time");
+    assert!(
+        began <= first_at && first_at <= between,
+        "{began} {first_at} {between}"
+    );
+    assert!(
+        between <= last_at && last_at <= ended,
+        "{between} {last_at} {ended}"
+    );
+    assert_eq!(stats["requests"].as_u64(), Some(emulator.request_count()));
+}
+
 #[tokio::test]
 async fn shutdown_stops_listening() {
     let emulator = start(EmulatorConfig::default()).await;
