@@ -7,6 +7,7 @@
 
 mod bad_records;
 mod latency;
+mod shared_budget;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -49,6 +50,8 @@ pub enum Scenario {
     /// Batches HubSpot rejects whole for 1% bad records: every good one written, each bad one
     /// named, and the requests it took.
     BadRecords,
+    /// Four processes sharing one budget through Redis: 0 429s and the budget used.
+    SharedBudget,
     /// A large CSV through the CLI: peak RSS and records/s.
     Streaming,
     /// Batch upserts of 100 per second that the emulator binary serves.
@@ -487,6 +490,10 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
 
     if run(Scenario::BadRecords) {
         bad_records::run(&release, records, &mut results)?;
+    }
+
+    if run(Scenario::SharedBudget) {
+        shared_budget::run(&release, args.quick, &mut results)?;
     }
 
     if run(Scenario::Streaming) {

@@ -25,13 +25,18 @@ async fn hubspot(daily_limit: Option<u64>) -> EmulatorHandle {
     .await
 }
 
-/// Four quarters of one file: disjoint project codes.
+/// Four quarters of one file: disjoint project codes, `ROWS` each.
 fn quarters(dir: &Path) -> Vec<PathBuf> {
+    quarters_of(dir, ROWS)
+}
+
+/// Four quarters of `rows` rows each.
+fn quarters_of(dir: &Path, rows: u64) -> Vec<PathBuf> {
     (0..4)
         .map(|q| {
             let path = dir.join(format!("quarter-{q}.csv"));
             let mut text = String::from("project_code,hs_name\n");
-            for i in 0..ROWS {
+            for i in 0..rows {
                 text.push_str(&format!("Q{q}-{i:05},Project {q}/{i}\n"));
             }
             std::fs::write(&path, text).unwrap();
@@ -104,7 +109,8 @@ async fn four_processes_sharing_one_key_stay_within_the_budget() {
     // for jitter (and is retried); the benchmark, on a quiet machine, shows none.
     assert!(limited <= 2, "{limited} 429s");
     let requests = server.request_count() - limited;
-    assert_eq!(requests, 4 * ROWS / 100);
+    let all: String = outputs.iter().map(text).collect();
+    assert_eq!(requests, 4 * ROWS / 100, "{all}");
     // 80 requests at 20 a second, process start-up included: a loose floor.
     let fraction = requests as f64 / (20.0 * elapsed.as_secs_f64());
     assert!(
@@ -158,7 +164,9 @@ async fn redis_killed_mid_run_sends_nothing_unpaced_and_resume_finishes_the_file
     let url = redis.url();
     let server = hubspot(None).await;
     let dir = tempfile::tempdir().unwrap();
-    let files = quarters(dir.path());
+    // More requests per process than it reserves ahead while Redis answers.
+    let rows = 8_000;
+    let files = quarters_of(dir.path(), rows);
     let runs = four(&server, &files, Some(&url), &[]);
     let killer = async {
         // Kill Redis once some records are written (a minute at most).
@@ -169,16 +177,27 @@ async fn redis_killed_mid_run_sends_nothing_unpaced_and_resume_finishes_the_file
         redis.kill();
     };
     let (outputs, ()) = tokio::join!(runs, killer);
+    let mut stopped = 0;
     for output in &outputs {
         let all = text(output);
-        assert_eq!(output.status.code(), Some(3), "{all}");
-        assert!(
-            all.contains("shared rate budget could not be reached"),
-            "{all}"
-        );
-        assert_eq!(rate_limited(output), 0, "nothing went out unpaced");
+        // A process finishes with the slots it reserved while Redis answered, or stops.
+        match output.status.code() {
+            Some(0) => {}
+            Some(3) => {
+                assert!(
+                    all.contains("shared rate budget could not be reached"),
+                    "{all}"
+                );
+                stopped += 1;
+            }
+            other => panic!("exit {other:?}: {all}"),
+        }
+        // Unpaced sending would show as dozens of 429s; a rare one can be jitter on a loaded
+        // two-core machine running four debug builds.
+        assert!(rate_limited(output) <= 2, "nothing went out unpaced: {all}");
     }
-    assert!(server.record_count() < 4 * ROWS as usize);
+    assert!(stopped > 0, "Redis died before every record was written");
+    assert!(server.record_count() < 4 * rows as usize);
 
     // A new Redis; the same commands with --resume finish the files.
     let redis = RedisServer::start().expect("Redis started once already");
@@ -186,5 +205,5 @@ async fn redis_killed_mid_run_sends_nothing_unpaced_and_resume_finishes_the_file
     for output in &outputs {
         assert_eq!(output.status.code(), Some(0), "{}", text(output));
     }
-    assert_eq!(server.record_count(), 4 * ROWS as usize);
+    assert_eq!(server.record_count(), 4 * rows as usize);
 }

@@ -1,9 +1,14 @@
 //! Upserts generated project records and prints one JSON line of throughput and counts.
 //!
 //! ```text
-//! cargo run --release -p hubspot-projects --example bulk_upsert -- \
-//!     --base-url http://127.0.0.1:8080 --token test --count 100000 --rate unlimited
+//! HUBSPOT_ACCESS_TOKEN=test cargo run --release -p hubspot-projects --example bulk_upsert -- \
+//!     --base-url http://127.0.0.1:8080 --count 100000 --rate unlimited
 //! ```
+//!
+//! An OAuth app gives `--client-id` (the secret and refresh token from `HUBSPOT_CLIENT_SECRET`
+//! and `HUBSPOT_REFRESH_TOKEN`, or `--client-secret-file` and `--refresh-token-file`).
+//! `--rate-store redis://HOST:PORT/DB --rate-key NAME` shares the budget with every process
+//! using the same key; `--start N` gives each process its own range of records.
 //!
 //! `--bad-fraction 0.01 --seed 7` gives every record a `hs_target_due_date` and makes about 1%
 //! of them, at seeded positions, invalid (`2027-13-05` and the like): HubSpot rejects a batch holding one of
@@ -18,7 +23,9 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures::StreamExt;
-use hubspot_projects::{Client, Outcome, RateBudget, Summary, UpsertInput};
+use hubspot_projects::{
+    Client, ExposeSecret, OAuthCredentials, Outcome, RateBudget, RedisBudget, Summary, UpsertInput,
+};
 
 // An application picks its allocator. glibc's malloc spends much of a bulk upsert on its arena
 // locks and consolidation across Tokio's worker threads; mimalloc does not.
@@ -31,12 +38,37 @@ struct Args {
     /// Where to send requests.
     #[arg(long, default_value = hubspot_projects::DEFAULT_BASE_URL)]
     base_url: String,
-    /// The access token.
-    #[arg(long, env = "HUBSPOT_ACCESS_TOKEN", hide_env_values = true)]
-    token: String,
+    /// A private app's access token (from the environment: a flag would show in `ps`).
+    #[arg(skip = std::env::var("HUBSPOT_ACCESS_TOKEN").ok())]
+    token: Option<String>,
+    /// An OAuth app's client id; the secret and the refresh token then come from
+    /// HUBSPOT_CLIENT_SECRET and HUBSPOT_REFRESH_TOKEN, or from the files below.
+    #[arg(long, env = "HUBSPOT_CLIENT_ID")]
+    client_id: Option<String>,
+    /// A file holding the OAuth client secret (otherwise HUBSPOT_CLIENT_SECRET).
+    #[arg(long, value_name = "PATH")]
+    client_secret_file: Option<std::path::PathBuf>,
+    /// A file holding the OAuth refresh token (otherwise HUBSPOT_REFRESH_TOKEN); a token
+    /// HubSpot rotates is written back to it.
+    #[arg(long, value_name = "PATH")]
+    refresh_token_file: Option<std::path::PathBuf>,
+    /// The API version (default: the newest generally available one).
+    #[arg(long)]
+    api_version: Option<String>,
+    /// Keep the rate budget in this Redis (redis://HOST:PORT/DB), shared with every process
+    /// using the same --rate-key.
+    #[arg(long, value_name = "URL")]
+    rate_store: Option<String>,
+    /// The shared budget's name (default: a hash of the credentials).
+    #[arg(long, value_name = "NAME", requires = "rate_store")]
+    rate_key: Option<String>,
     /// How many records to generate.
     #[arg(long, default_value_t = 1000)]
     count: u64,
+    /// The number of the first record (PRJ-000000000 by default), so that several processes
+    /// can each take their own range.
+    #[arg(long, default_value_t = 0)]
+    start: u64,
     /// Inputs per request (at most 100).
     #[arg(long, default_value_t = 100)]
     batch_size: usize,
@@ -144,17 +176,67 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> ExitCode {
+/// A secret from `file` if given, else from the environment variable `var`.
+fn secret(file: Option<&std::path::Path>, var: &str) -> Result<String, String> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        None => std::env::var(var).map_err(|_| format!("set {var} or pass its file"))?,
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(format!("{var} is empty"));
+    }
+    Ok(text.to_string())
+}
+
+/// The client `args` describe.
+fn client(args: &Args) -> Result<Client, String> {
     let mut builder = Client::builder()
-        .access_token(args.token)
-        .base_url(args.base_url)
+        .base_url(args.base_url.clone())
         .batch_size(args.batch_size)
         .rate_budget(args.rate)
         .timeout(Duration::from_secs(30));
+    builder = match (&args.client_id, &args.token) {
+        (Some(client_id), _) => {
+            let secret_value = secret(args.client_secret_file.as_deref(), "HUBSPOT_CLIENT_SECRET")?;
+            let refresh = secret(args.refresh_token_file.as_deref(), "HUBSPOT_REFRESH_TOKEN")?;
+            let file = args.refresh_token_file.clone();
+            let credentials = OAuthCredentials::new(client_id.clone(), secret_value, refresh)
+                .on_refresh_token(move |rotated| {
+                    if let Some(path) = &file {
+                        // A plain rewrite: the CLI's refresh-token file handling is the one to
+                        // copy for production use (atomic, owner-only).
+                        if let Err(e) = std::fs::write(path, rotated.expose_secret()) {
+                            eprintln!("error: the rotated refresh token could not be kept: {e}");
+                        }
+                    }
+                });
+            builder.oauth(credentials)
+        }
+        (None, Some(token)) => builder.access_token(token.clone()),
+        (None, None) => {
+            return Err("set HUBSPOT_ACCESS_TOKEN, or give --client-id for an OAuth app".into());
+        }
+    };
+    if let Some(version) = &args.api_version {
+        builder = builder.api_version(version.clone());
+    }
     if let Some(n) = args.concurrency {
         builder = builder.fixed_in_flight(n);
     }
-    let client = match builder.build() {
+    if let Some(url) = &args.rate_store {
+        let mut store = RedisBudget::new(url).map_err(|e| e.to_string())?;
+        if let Some(key) = &args.rate_key {
+            store = store.key(key.clone());
+        }
+        builder = builder.rate_store(store);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+async fn run(args: Args) -> ExitCode {
+    let client = match client(&args) {
         Ok(client) => client,
         Err(error) => {
             eprintln!("error: {error}");
@@ -167,7 +249,8 @@ async fn run(args: Args) -> ExitCode {
         bad_fraction,
         seed: args.seed,
     });
-    let inputs = futures::stream::iter(0..args.count).map(move |i| {
+    let start = args.start;
+    let inputs = futures::stream::iter(start..start.saturating_add(args.count)).map(move |i| {
         let mut input = UpsertInput::new(id_property.as_str(), format!("PRJ-{i:09}"))
             .property("hs_name", format!("Project {i}"));
         if let Some(due_dates) = due_dates {
@@ -223,6 +306,8 @@ async fn run(args: Args) -> ExitCode {
         "rate_limited": summary.rate_limited,
         "isolation_requests": summary.isolation_requests,
         "in_flight": client.in_flight_limit(),
+        "token_refreshes": client.token_refreshes(),
+        "stopped": summary.stopped.as_ref().map(|reason| reason.to_string()),
     });
     if due_dates.is_some() {
         line["bad_records"] = check.bad.into();

@@ -18,8 +18,14 @@ use crate::plan::{MAX_OPEN_BATCHES, PlannedBatch, Planner, RecordKey};
 use crate::shared::Shared;
 use crate::stop::RunStop;
 
-/// How long a partial batch waits for more input when nothing else is in flight.
-const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long a partial batch waits for more input when nothing is in flight: a reader that is
+/// momentarily behind must not turn one batch into two requests.
+const IDLE_LINGER: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// How long a partial batch waits for more input while other batches are in flight: longer,
+/// since the budget is being used meanwhile, but bounded, so that a stream that really pauses
+/// does not leave its last rows waiting for answers that may take seconds.
+const BUSY_LINGER: std::time::Duration = std::time::Duration::from_millis(250);
 
 enum State<T, S> {
     Start(Arc<Shared>, S),
@@ -129,11 +135,16 @@ impl<T: Send + 'static> Run<T> {
                     }
                     None => {
                         self.report_refused().await?;
-                        // The input is slow. A partial batch goes out after a short linger,
-                        // not at once: each request spends rate budget, so a batch is only
-                        // sent partial when the input has really paused, and then at once
-                        // rather than after the batches in flight.
+                        // The input is slow. A partial batch goes out after a linger, not at
+                        // once: each request spends rate budget, so a batch is only sent
+                        // partial when the input has really paused; and then without waiting
+                        // for every batch in flight to be answered.
                         let idle = self.ready.is_empty() && self.planner.has_open();
+                        let linger = if self.tasks.is_empty() {
+                            IDLE_LINGER
+                        } else {
+                            BUSY_LINGER
+                        };
                         tokio::select! {
                             next = inputs.next() => match next {
                                 Some((tag, input)) => self.accept(tag, input),
@@ -145,7 +156,7 @@ impl<T: Send + 'static> Run<T> {
                             Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
                                 self.finish(done).await?;
                             }
-                            () = tokio::time::sleep(LINGER), if idle => {
+                            () = tokio::time::sleep(linger), if idle => {
                                 self.ready.extend(self.planner.flush_one());
                             }
                         }

@@ -36,6 +36,11 @@ pub(crate) struct Pacer {
     store_patience: Duration,
 }
 
+/// How long a request that reserved its slot waits for the store to say whether the daily
+/// limit was met meanwhile: a store round trip, with room to spare, well within the 2% of each
+/// window kept for jitter.
+const DAILY_CHECK_PATIENCE: Duration = Duration::from_millis(5);
+
 /// When HubSpot's daily limit resets, at the latest: the account's midnight is not known, so
 /// the next UTC midnight (a request after it that meets the limit again stops again).
 fn next_utc_midnight(now: SystemTime) -> SystemTime {
@@ -99,6 +104,19 @@ impl Pacer {
                 Ok(Admission::Wait(wait)) => {
                     failing_since = None;
                     tokio::time::sleep(wait).await;
+                }
+                Ok(Admission::Reserved(wait, pace)) => {
+                    self.learn(pace);
+                    tokio::time::sleep(wait).await;
+                    // Another sharer may have met the daily limit meanwhile. The slot was
+                    // reserved while the store answered, so a store that fails or is slow now
+                    // does not take it back, nor delay it (a delayed send could bunch up with
+                    // the next ones).
+                    let check = tokio::time::timeout(DAILY_CHECK_PATIENCE, self.store.daily_stop());
+                    return match check.await {
+                        Ok(Ok(Some(message))) => Err(NotAttempted::DailyLimitReached { message }),
+                        _ => Ok(()),
+                    };
                 }
                 Ok(Admission::DailyStop(message)) => {
                     return Err(NotAttempted::DailyLimitReached { message });

@@ -2,7 +2,8 @@
 //!
 //! Each admission is one Lua script (`EVALSHA`, loaded once) running GCRA on Redis's own clock
 //! (`TIME`), so processes on different machines, with different clocks, share one spacing of
-//! requests. The same keys carry a lower budget HubSpot announced, a hold after an exhausted
+//! requests. A request reserves the next free slot and is sent at it: slots stay a period apart
+//! on Redis's clock whatever the processes' timers and round trips add. The same keys carry a lower budget HubSpot announced, a hold after an exhausted
 //! window, and HubSpot's daily stop, so that every process sharing the key learns of them at
 //! its next request.
 
@@ -17,8 +18,11 @@ use crate::error::ConfigError;
 use crate::pace::RateBudget;
 use crate::store::{Admission, BudgetStore, Pace, StoreError, StoreFuture};
 
-/// GCRA with a burst of one, on Redis's clock. Returns `{wait µs, daily stop message, tighter
-/// budget}`: `wait == -1` with a message for the daily stop; `wait == 0` to send now.
+/// GCRA with a burst of one, on Redis's clock, by reservation: each caller is given the next
+/// free slot (at least one period after the previous one) and sends at it, without asking
+/// again, so that slots stay exactly a period apart whatever the callers' timers and round
+/// trips add. Returns `{wait µs, daily stop message, tighter budget}`: `wait == -1` with a
+/// message for the daily stop; otherwise the wait until the caller's slot (0: now).
 const ADMIT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -32,12 +36,14 @@ if tight and period > 0 then
   if p and p > period then period = p; tighter = tight end
 end
 if period == 0 then return {0, '', ''} end
+local slot = now
 local hold = tonumber(redis.call('GET', KEYS[3]) or '0')
-if hold > now then return {hold - now, '', tighter} end
+if hold > slot then slot = hold end
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat > now then return {tat - now, '', tighter} end
-redis.call('SET', KEYS[1], now + period, 'PX', math.floor(period / 1000) + 1000)
-return {0, '', tighter}
+if tat > slot then slot = tat end
+local nxt = slot + period
+redis.call('SET', KEYS[1], nxt, 'PX', math.floor((nxt - now) / 1000) + 1000)
+return {slot - now, '', tighter}
 ";
 
 /// Raises a number kept at KEYS[1] to ARGV[1] (plus Redis's clock when ARGV[2] is `from-now`),
@@ -264,11 +270,14 @@ impl BudgetStore for RedisStore {
             if wait < 0 {
                 return Ok(Admission::DailyStop(text(answer.get(1))));
             }
+            let pace = pace_of_text(&text(answer.get(2))).unwrap_or(pace);
             if wait > 0 {
-                return Ok(Admission::Wait(Duration::from_micros(wait as u64)));
+                return Ok(Admission::Reserved(
+                    Duration::from_micros(wait as u64),
+                    pace,
+                ));
             }
-            let tighter = text(answer.get(2));
-            Ok(Admission::Now(pace_of_text(&tighter).unwrap_or(pace)))
+            Ok(Admission::Now(pace))
         })
     }
 
@@ -295,6 +304,17 @@ impl BudgetStore for RedisStore {
                 duration + Duration::from_secs(1),
             )
             .await
+        })
+    }
+
+    fn daily_stop(&self) -> StoreFuture<'_, Option<String>> {
+        Box::pin(async move {
+            let mut connection = self.connection().await?;
+            redis::cmd("GET")
+                .arg(&self.daily)
+                .query_async(&mut connection)
+                .await
+                .map_err(|e| StoreError(format!("Redis: {e}")))
         })
     }
 

@@ -47,6 +47,8 @@ pub(crate) enum Admission {
     Now(Pace),
     /// Ask again after this long.
     Wait(Duration),
+    /// A slot is reserved this long from now, under this pace: send then, without asking again.
+    Reserved(Duration, Pace),
     /// HubSpot's daily limit is reached for everyone sharing the budget: HubSpot's message.
     DailyStop(String),
 }
@@ -63,6 +65,12 @@ pub(crate) trait BudgetStore: Send + Sync {
     fn hold(&self, duration: Duration) -> StoreFuture<'_, ()>;
     /// Stops every request until `until`, with HubSpot's daily 429 message.
     fn stop_daily(&self, message: &str, until: SystemTime) -> StoreFuture<'_, ()>;
+
+    /// HubSpot's message, when another sharer has met the daily limit since this one reserved
+    /// its slot. Stores that never reserve ahead need not look.
+    fn daily_stop(&self) -> StoreFuture<'_, Option<String>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// The budget of one process: GCRA (governor) under a lock, shared by every clone of a client.
