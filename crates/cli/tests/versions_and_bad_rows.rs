@@ -1,0 +1,88 @@
+//! Every API version through the binary, and a file with bad values: the good rows land, and
+//! each bad one comes back with its line, property and HubSpot's code.
+
+mod common;
+
+use common::*;
+use hubspot_projects_emulator::{BatchErrors, EmulatorConfig};
+
+#[tokio::test]
+async fn every_api_version_end_to_end() {
+    let server = emulator(EmulatorConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let versions = hubspot_projects::api_versions();
+    for (at, version) in versions.iter().enumerate() {
+        // Each version writes its own records.
+        let path = dir.path().join(format!("{at}.csv"));
+        let mut csv = String::from("project_code,hs_name\n");
+        for i in 0..120 {
+            csv.push_str(&format!("V{at}-{i:03},Project {i}\n"));
+        }
+        std::fs::write(&path, csv).unwrap();
+        let output = upsert(&server.base_url(), &path, &["--api-version", version]).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{version}: {}",
+            text(&output)
+        );
+    }
+    assert_eq!(server.record_count(), 120 * versions.len());
+
+    let file = write_csv(dir.path(), "projects.csv", 1, "v1");
+    let output = upsert(&server.base_url(), &file, &["--api-version", "2019-01"]).await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("--api-version 2019-01") && all.contains("v3"),
+        "{all}"
+    );
+}
+
+#[tokio::test]
+async fn bad_values_fail_alone_with_their_line_property_and_code() {
+    let server = emulator(EmulatorConfig {
+        batch_errors: BatchErrors::Whole,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("projects.csv");
+    let mut csv = String::from("project_code,hs_name,hs_target_due_date,hs_pipeline_stage\n");
+    for i in 0..300 {
+        let (due, stage) = match i {
+            41 => ("2027-13-40", "planned"),
+            207 => ("2027-05-01", "someday"),
+            _ => ("2027-05-01", "planned"),
+        };
+        csv.push_str(&format!("P-{i:03},Project {i},{due},{stage}\n"));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let report = dir.path().join("report.ndjson");
+    let output = upsert(
+        &server.base_url(),
+        &path,
+        &["--report", report.to_str().unwrap()],
+    )
+    .await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert_eq!(server.record_count(), 298);
+    let lines = ndjson(&report);
+    let failed: Vec<_> = lines.iter().filter(|l| l["outcome"] == "failed").collect();
+    assert_eq!(failed.len(), 2, "{all}");
+    // Rows 41 and 207 are lines 43 and 209 (the header is line 1).
+    let by_line = |line: u64| failed.iter().find(|l| l["line"] == line).unwrap();
+    assert_eq!(by_line(43)["error_property"], "hs_target_due_date");
+    assert_eq!(by_line(43)["error_code"], "INVALID_DATE");
+    assert_eq!(by_line(209)["error_property"], "hs_pipeline_stage");
+    assert_eq!(by_line(209)["error_code"], "INVALID_OPTION");
+    // The summary names them too, and counts what isolating them took.
+    assert!(
+        all.contains(
+            "line 43 (id \"P-041\"): VALIDATION_ERROR: property hs_target_due_date (INVALID_DATE):"
+        ),
+        "{all}"
+    );
+    assert!(all.contains("requests to isolate bad rows"), "{all}");
+}
