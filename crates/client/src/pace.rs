@@ -101,10 +101,6 @@ impl Pacer {
                     self.learn(pace);
                     return Ok(());
                 }
-                Ok(Admission::Wait(wait)) => {
-                    failing_since = None;
-                    tokio::time::sleep(wait).await;
-                }
                 Ok(Admission::Reserved(wait, pace)) => {
                     self.learn(pace);
                     tokio::time::sleep(wait).await;
