@@ -210,3 +210,46 @@ async fn hs_object_id_as_id_property_is_refused_locally() {
         .await;
     assert!(matches!(refused, Err(Error::InvalidInput { index: 0, .. })));
 }
+
+/// A token source of the caller's own that panics on its third call.
+struct PanickingSource(std::sync::atomic::AtomicUsize);
+
+impl hubspot_projects::TokenSource for PanickingSource {
+    fn token(&self) -> hubspot_projects::TokenFuture<'_> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            assert!(n != 2, "the caller's token source failed");
+            Ok(hubspot_projects::AccessToken::new(TOKEN))
+        })
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        _expired: &'a hubspot_projects::AccessToken,
+    ) -> hubspot_projects::TokenFuture<'a> {
+        self.token()
+    }
+}
+
+#[tokio::test]
+async fn a_batch_whose_task_panics_still_reports_every_input() {
+    let (server, _) = echo_server();
+    let client = hubspot_projects::Client::builder()
+        .token_source(std::sync::Arc::new(PanickingSource(Default::default())))
+        .base_url(server.base_url())
+        .rate_budget(hubspot_projects::RateBudget::Unlimited)
+        .fixed_in_flight(1)
+        .build()
+        .unwrap();
+    let report = client.upsert(inputs(500)).await;
+    assert_eq!(report.outcomes.len(), 500, "every input has an outcome");
+    assert_eq!(report.summary.total(), 500);
+    // The third batch's task panicked: its 100 inputs are reported, not lost.
+    let internal = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(&o.outcome, Outcome::Failed(e) if e.category == "INTERNAL"))
+        .count();
+    assert_eq!(internal, 100);
+    assert_eq!(report.summary.created, 400);
+}
