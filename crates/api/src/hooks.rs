@@ -50,40 +50,28 @@ async fn execute_in_span(
     .await
 }
 
-impl ClientHooks<()> for crate::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        remove_api_version(request);
-        Ok(())
-    }
+/// The same hooks for every generated client.
+macro_rules! hooks_for {
+    ($($client:ty),+) => {$(
+        impl ClientHooks<()> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                _info: &OperationInfo,
+            ) -> Result<(), Error<E>> {
+                remove_api_version(request);
+                Ok(())
+            }
 
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        execute_in_span(self.client(), request, info).await
-    }
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                execute_in_span(self.client(), request, info).await
+            }
+        }
+    )+};
 }
 
-impl ClientHooks<()> for crate::oauth::Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        remove_api_version(request);
-        Ok(())
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        execute_in_span(self.client(), request, info).await
-    }
-}
+hooks_for!(crate::Client, crate::oauth::Client);

@@ -24,7 +24,6 @@ use hubspot_projects_cli::journal::{
     Verdict,
 };
 use hubspot_projects_cli::report::{OutcomeKind, ReportLine};
-use hubspot_projects_cli::row_hash::RowHash;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -409,15 +408,7 @@ fn check_whole_input(
     }
     let mut check = confirmed.check();
     for item in records {
-        let verdict = match &item {
-            Ok(record) => check.check(
-                record.line,
-                Some(RowHash::of(&record.input)),
-                Some(&record.input.id),
-            ),
-            Err(error) => check.check(error.line, None, error.id.as_deref()),
-        };
-        if let Verdict::Mismatch(found) = verdict {
+        if let Verdict::Mismatch(found) = check.check_row(&item) {
             return Err(journal::mismatch_error(journal_path, &input, &found, limits).into());
         }
     }
@@ -440,15 +431,7 @@ fn dry_run(
     let mut check = confirmed.as_ref().map(ConfirmedRows::check);
     for item in records {
         if let Some(check) = &mut check {
-            let verdict = match &item {
-                Ok(record) => check.check(
-                    record.line,
-                    Some(RowHash::of(&record.input)),
-                    Some(&record.input.id),
-                ),
-                Err(error) => check.check(error.line, None, error.id.as_deref()),
-            };
-            match verdict {
+            match check.check_row(&item) {
                 Verdict::Skip => {
                     result.tally.earlier += 1;
                     continue;

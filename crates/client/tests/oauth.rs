@@ -1,7 +1,8 @@
 //! OAuth apps against the emulator's token endpoint: tokens that expire mid-job are refreshed,
 //! once for everyone; a revoked refresh token stops the run; no secret is ever shown.
 
-use std::io::Write;
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +31,17 @@ async fn hubspot(ttl: Duration, rotate: bool) -> EmulatorHandle {
     .unwrap()
 }
 
+/// Credentials whose rotated refresh tokens are collected in `rotated`.
+fn heard_credentials(rotated: &Arc<Mutex<Vec<String>>>) -> OAuthCredentials {
+    let heard = rotated.clone();
+    OAuthCredentials::new(CLIENT_ID, SECRET, REFRESH).on_refresh_token(move |token| {
+        heard
+            .lock()
+            .unwrap()
+            .push(token.expose_secret().to_string())
+    })
+}
+
 fn inputs(n: usize) -> Vec<UpsertInput> {
     (0..n)
         .map(|i| UpsertInput::new("project_code", format!("OA-{i:06}")))
@@ -40,14 +52,7 @@ fn inputs(n: usize) -> Vec<UpsertInput> {
 async fn tokens_that_expire_mid_job_are_refreshed_and_every_record_is_written() {
     let emulator = hubspot(Duration::from_secs(2), true).await;
     let rotated = Arc::new(Mutex::new(Vec::new()));
-    let heard = rotated.clone();
-    let credentials =
-        OAuthCredentials::new(CLIENT_ID, SECRET, REFRESH).on_refresh_token(move |token| {
-            heard
-                .lock()
-                .unwrap()
-                .push(token.expose_secret().to_string())
-        });
+    let credentials = heard_credentials(&rotated);
     let client = Client::builder()
         .oauth(credentials)
         .base_url(emulator.base_url())
@@ -174,40 +179,14 @@ async fn a_revoked_refresh_token_stops_sending_and_a_fixed_one_finishes() {
     assert_eq!(emulator.record_count(), 20_000);
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_secret_appears_in_logs_debug_output_or_errors() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = common::Captured::default();
+    let _guard = logs.install();
 
     let emulator = hubspot(Duration::from_secs(1), true).await;
     let rotated = Arc::new(Mutex::new(Vec::new()));
-    let heard = rotated.clone();
-    let credentials =
-        OAuthCredentials::new(CLIENT_ID, SECRET, REFRESH).on_refresh_token(move |token| {
-            heard
-                .lock()
-                .unwrap()
-                .push(token.expose_secret().to_string())
-        });
+    let credentials = heard_credentials(&rotated);
     let builder = Client::builder()
         .oauth(credentials.clone())
         .base_url(emulator.base_url())
@@ -238,7 +217,7 @@ async fn no_secret_appears_in_logs_debug_output_or_errors() {
         format!("{client:?}"),
         format!("{report:?}"),
         format!("{refused:?}"),
-        String::from_utf8(logs.0.lock().unwrap().clone()).unwrap(),
+        logs.text(),
     ];
     texts.extend(refused.outcomes.iter().map(|o| format!("{:?}", o.outcome)));
     let log = texts.last().unwrap();

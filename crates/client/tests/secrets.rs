@@ -2,36 +2,14 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use hubspot_projects::Client;
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn the_token_appears_in_no_debug_output_error_or_log_line() {
     let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = logs.install();
 
     let (server, _) = server_with(|n, _, request| match n {
         // The token travels where it belongs: anything else fails the test below.
@@ -83,7 +61,7 @@ async fn the_token_appears_in_no_debug_output_error_or_log_line() {
     );
     let bad = Client::builder().access_token(format!("{TOKEN}\n")).build();
     texts.push(format!("{bad:?}"));
-    texts.push(String::from_utf8(logs.0.lock().unwrap().clone()).unwrap());
+    texts.push(logs.text());
 
     assert!(matches!(
         error,

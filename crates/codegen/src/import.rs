@@ -348,21 +348,15 @@ fn object_entry<'a>(spec: &'a mut Value, key: &str) -> &'a mut Map<String, Value
 
 /// Whether the operation has a 2xx answer with a JSON body.
 fn declares_json_success(operation: &Value, components: &Value) -> bool {
-    operation
-        .get("responses")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter(|(code, _)| code.starts_with('2'))
-        .any(|(_, response)| {
-            let response = match response.get("$ref").and_then(Value::as_str) {
-                Some(r) => r
-                    .strip_prefix("#/components/responses/")
-                    .and_then(|name| components.get("responses")?.get(name)),
-                None => Some(response),
-            };
-            response.is_some_and(|r| r.pointer("/content/application~1json/schema").is_some())
-        })
+    crate::normalize::success_responses(operation).any(|response| {
+        let response = match response.get("$ref").and_then(Value::as_str) {
+            Some(r) => r
+                .strip_prefix("#/components/responses/")
+                .and_then(|name| components.get("responses")?.get(name)),
+            None => Some(response),
+        };
+        response.is_some_and(|r| r.pointer("/content/application~1json/schema").is_some())
+    })
 }
 
 /// The names of the security schemes an operation's requirements use.

@@ -609,7 +609,7 @@ fn all_component_refs(value: &Value, f: &mut dyn FnMut(&str, &str)) {
 }
 
 /// Every operation in the spec with its path and method.
-fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
+pub(crate) fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
     let mut out = Vec::new();
     for (path, item) in spec
         .get("paths")
@@ -808,6 +808,17 @@ pub fn loosen_empty_object_schemas(spec: &mut Value) {
     if let Some(schemas) = schemas_mut(spec) {
         schemas.values_mut().for_each(visit);
     }
+}
+
+/// The 2xx responses an operation declares (as written: a `$ref` is not followed).
+pub(crate) fn success_responses(operation: &Value) -> impl Iterator<Item = &Value> {
+    operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(code, _)| code.starts_with('2'))
+        .map(|(_, response)| response)
 }
 
 #[cfg(test)]

@@ -45,48 +45,42 @@ pub struct Descriptor {
 /// without its version, each group oldest first.
 pub fn descriptors(spec: &Value) -> Result<BTreeMap<String, Vec<Descriptor>>, CodegenError> {
     let mut groups: BTreeMap<String, Vec<Descriptor>> = BTreeMap::new();
-    for (path, item) in spec
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, operation) in item.as_object().into_iter().flatten() {
-            let Some(method_name) = operation.get("operationId").and_then(Value::as_str) else {
-                continue;
-            };
-            let operation_id = operation
-                .get("x-hubspot-operation-id")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let content_type = match operation
-                .pointer("/requestBody/content")
-                .and_then(Value::as_object)
-            {
-                None => String::new(),
-                Some(content) if content.len() == 1 => {
-                    content.keys().next().cloned().unwrap_or_default()
-                }
-                Some(content) => {
-                    return Err(CodegenError::Normalize(format!(
-                        "`{path}` offers {} request media types; the generated method sends one",
-                        content.len()
-                    )));
-                }
-            };
-            groups
-                .entry(base_method_name(path, method))
-                .or_default()
-                .push(Descriptor {
-                    operation_id: operation_id.to_string(),
-                    method_name: method_name.to_string(),
-                    method: method.to_ascii_uppercase(),
-                    path: path.clone(),
-                    version: ApiVersion::in_path(path),
-                    content_type,
-                    accept: accept_header(operation).to_string(),
-                });
-        }
+    for (path, method, operation) in crate::normalize::operations(spec) {
+        let (path, method) = (path.as_str(), method.as_str());
+        let Some(method_name) = operation.get("operationId").and_then(Value::as_str) else {
+            continue;
+        };
+        let operation_id = operation
+            .get("x-hubspot-operation-id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let content_type = match operation
+            .pointer("/requestBody/content")
+            .and_then(Value::as_object)
+        {
+            None => String::new(),
+            Some(content) if content.len() == 1 => {
+                content.keys().next().cloned().unwrap_or_default()
+            }
+            Some(content) => {
+                return Err(CodegenError::Normalize(format!(
+                    "`{path}` offers {} request media types; the generated method sends one",
+                    content.len()
+                )));
+            }
+        };
+        groups
+            .entry(base_method_name(path, method))
+            .or_default()
+            .push(Descriptor {
+                operation_id: operation_id.to_string(),
+                method_name: method_name.to_string(),
+                method: method.to_ascii_uppercase(),
+                path: path.to_string(),
+                version: ApiVersion::in_path(path),
+                content_type,
+                accept: accept_header(operation).to_string(),
+            });
     }
     for group in groups.values_mut() {
         group.sort_by(|a, b| a.version.cmp(&b.version));
@@ -97,17 +91,11 @@ pub fn descriptors(spec: &Value) -> Result<BTreeMap<String, Vec<Descriptor>>, Co
 /// What progenitor 0.15 sends as `Accept`: `application/json` when the success answer is typed
 /// (a JSON body), nothing otherwise. Error bodies are raw (`*/*`) after normalization.
 fn accept_header(operation: &Value) -> &'static str {
-    let typed_success = operation
-        .get("responses")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter(|(code, _)| code.starts_with('2'))
-        .any(|(_, response)| {
-            response
-                .pointer("/content/application~1json/schema")
-                .is_some()
-        });
+    let typed_success = crate::normalize::success_responses(operation).any(|response| {
+        response
+            .pointer("/content/application~1json/schema")
+            .is_some()
+    });
     if typed_success {
         "application/json"
     } else {

@@ -118,6 +118,22 @@ impl ResumeCheck<'_> {
         })
     }
 
+    /// The verdict on a row as the reader gives it: a record (hashed as sent) or a row that
+    /// could not be read.
+    pub fn check_row(
+        &mut self,
+        row: &Result<crate::input::SourceRecord, crate::input::InputError>,
+    ) -> Verdict {
+        match row {
+            Ok(record) => self.check(
+                record.line,
+                Some(RowHash::of(&record.input)),
+                Some(&record.input.id),
+            ),
+            Err(error) => self.check(error.line, None, error.id.as_deref()),
+        }
+    }
+
     /// Called at the end of the input: every confirmed row must have been met.
     pub fn finish(&self) -> Result<(), RowMismatch> {
         match self.rows.get(self.next) {
