@@ -57,19 +57,27 @@ struct Written {
 }
 
 /// The results of an answer, read as leniently as the engine reads them: fields of the wrong
-/// type are left out, and what the engine does not read (timestamps, other properties) is
-/// skipped unchecked, as it skips it.
+/// type are left out, and what the engine does not read (timestamps, other fields) is skipped
+/// unchecked, as it skips it.
 fn results_of(body: &[u8]) -> Vec<Written> {
     #[derive(Deserialize)]
     struct Answer<'a> {
         #[serde(borrow, default)]
-        results: Vec<HashMap<String, &'a RawValue>>,
+        results: Vec<Fields<'a>>,
     }
-    fn field<T: for<'de> Deserialize<'de>>(
-        result: &HashMap<String, &RawValue>,
-        key: &str,
-    ) -> Option<T> {
-        serde_json::from_str(result.get(key)?.get()).ok()
+    #[derive(Deserialize)]
+    struct Fields<'a> {
+        #[serde(borrow, default)]
+        id: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        new: Option<&'a RawValue>,
+        #[serde(rename = "objectWriteTraceId", borrow, default)]
+        trace: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        properties: Option<&'a RawValue>,
+    }
+    fn read<T: for<'de> Deserialize<'de>>(raw: Option<&RawValue>) -> Option<T> {
+        serde_json::from_str(raw?.get()).ok()
     }
     let Ok(answer) = serde_json::from_slice::<Answer<'_>>(body) else {
         return Vec::new();
@@ -78,10 +86,10 @@ fn results_of(body: &[u8]) -> Vec<Written> {
         .results
         .iter()
         .map(|result| Written {
-            id: field(result, "id"),
-            new: field(result, "new"),
-            trace: field(result, "objectWriteTraceId"),
-            code: field::<HashMap<String, Option<String>>>(result, "properties")
+            id: read(result.id),
+            new: read(result.new),
+            trace: read(result.trace),
+            code: read::<HashMap<String, Option<String>>>(result.properties)
                 .and_then(|mut properties| properties.remove("project_code").flatten()),
         })
         .collect()

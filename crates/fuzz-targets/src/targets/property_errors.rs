@@ -17,10 +17,6 @@ pub fn run(data: &[u8]) {
         message.contains('[') && message.contains(']'),
         "property errors from a message without a list: {found:?}"
     );
-    assert!(
-        found.len() <= message.matches('{').count(),
-        "more property errors than objects in the message"
-    );
     // What was read survives being written back in HubSpot's form and read again.
     let again = property_errors(&hubspots_message(&found));
     assert_eq!(again, found, "property errors read back from {message:?}");
