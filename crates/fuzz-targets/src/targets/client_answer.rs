@@ -150,3 +150,28 @@ pub fn run(data: &[u8]) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smoke::{files_in, fuzz_dir};
+
+    #[test]
+    fn the_seeds_reach_every_kind_of_outcome() {
+        let (mut created, mut updated, mut failed) = (0, 0, 0);
+        for (_, seed) in files_in(&fuzz_dir().join("seeds/client_answer")) {
+            let case = Case::parse(&seed);
+            for outcome in read_answer(&inputs_of(case.first_line()), case.body) {
+                match outcome {
+                    Outcome::Created { .. } => created += 1,
+                    Outcome::Updated { .. } => updated += 1,
+                    _ => failed += 1,
+                }
+            }
+        }
+        assert!(
+            created > 0 && updated > 0 && failed > 0,
+            "{created} {updated} {failed}"
+        );
+    }
+}

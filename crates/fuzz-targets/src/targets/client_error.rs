@@ -168,3 +168,41 @@ fn check_excerpt(excerpt: &str) {
     );
     assert_eq!(excerpt.trim(), excerpt);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smoke::{files_in, fuzz_dir};
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_seeds_reach_every_kind_of_error() {
+        let mut seen = BTreeSet::new();
+        for (_, seed) in files_in(&fuzz_dir().join("seeds/client_error")) {
+            let case = Case::parse(&seed);
+            let error =
+                error_from_answer(status_of(case.first_line()), &headers_of(&case), case.body);
+            let kind = match &error {
+                Error::RateLimited { daily: true, .. } => "daily limit".to_string(),
+                other => format!("{other:?}")
+                    .split([' ', '{'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            seen.insert(kind);
+        }
+        for kind in [
+            "Unauthorized",
+            "MissingScopes",
+            "Validation",
+            "RateLimited",
+            "daily limit",
+            "Server",
+            "Timeout",
+            "Undecodable",
+        ] {
+            assert!(seen.contains(kind), "no seed gives {kind}: {seen:?}");
+        }
+    }
+}

@@ -67,6 +67,12 @@ pub fn config(mode: BatchErrors) -> EmulatorConfig {
 
 /// Runs one input; panics when a check fails.
 pub fn run(data: &[u8]) {
+    statuses(data);
+}
+
+/// Runs one input and returns the status of every answer to a request of the input, in each
+/// mode in turn; panics when a check fails.
+pub fn statuses(data: &[u8]) -> Vec<u16> {
     let parts = split_parts(data, SEPARATOR, MAX_REQUESTS);
     RUNTIME.with_borrow_mut(|runtime| {
         let runtime = runtime.get_or_insert_with(|| {
@@ -75,10 +81,11 @@ pub fn run(data: &[u8]) {
                 .build()
                 .expect("a runtime")
         });
-        for mode in [BatchErrors::Whole, BatchErrors::PerInput] {
-            runtime.block_on(session(mode, &parts));
-        }
-    });
+        [BatchErrors::Whole, BatchErrors::PerInput]
+            .into_iter()
+            .flat_map(|mode| runtime.block_on(session(mode, &parts)))
+            .collect()
+    })
 }
 
 /// One request as sent.
@@ -153,9 +160,10 @@ async fn record_ids(router: &mut Router) -> BTreeSet<String> {
         .collect()
 }
 
-async fn session(mode: BatchErrors, parts: &[&[u8]]) {
+async fn session(mode: BatchErrors, parts: &[&[u8]]) -> Vec<u16> {
     let mut router = router(&config(mode)).expect("the configuration is valid");
     let mut records = BTreeSet::new();
+    let mut statuses = Vec::new();
     for part in parts {
         let (sent, request) = request_of(part);
         let (response, body) = call(&mut router, request).await;
@@ -215,7 +223,9 @@ async fn session(mode: BatchErrors, parts: &[&[u8]]) {
             );
         }
         records = after;
+        statuses.push(status.as_u16());
     }
+    statuses
 }
 
 /// A 2xx answer to a batch answers each input once, and the store gained exactly the results
@@ -288,4 +298,24 @@ fn check_written(
         "a batch upsert deletes nothing: {}",
         context()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smoke::{files_in, fuzz_dir};
+
+    #[test]
+    fn the_seeds_reach_every_kind_of_answer() {
+        let mut seen = BTreeSet::new();
+        for (_, seed) in files_in(&fuzz_dir().join("seeds/emulator_upsert")) {
+            seen.extend(statuses(&seed));
+        }
+        for status in [200, 207, 400, 401, 404, 405, 409, 413, 415] {
+            assert!(
+                seen.contains(&status),
+                "no seed is answered {status}: {seen:?}"
+            );
+        }
+    }
 }

@@ -172,3 +172,40 @@ fn names_the_journal(error: &JournalError, path: &Path) {
         "an error names the journal: {message}"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::smoke::{files_in, fuzz_dir};
+
+    #[test]
+    fn the_seeds_reach_every_verdict() {
+        let mut seen = BTreeSet::new();
+        for (_, seed) in files_in(&fuzz_dir().join("seeds/journal")) {
+            let path = journal_file(&seed);
+            let limits = JournalLimits::for_input_size(Some(40));
+            let verdict = match read_confirmed(&path, &expected_header(), limits) {
+                Ok(None) => "none",
+                Ok(Some(rows)) if rows.is_empty() => "empty",
+                Ok(Some(_)) => "confirmed",
+                Err(JournalError::Damaged { .. }) => "damaged",
+                Err(JournalError::HeaderMismatch { .. }) => "header mismatch",
+                Err(JournalError::OtherFormat { .. }) => "other format",
+                Err(JournalError::NotAJournal { .. }) => "not a journal",
+                Err(other) => panic!("{other}"),
+            };
+            seen.insert(verdict);
+        }
+        for verdict in [
+            "none",
+            "empty",
+            "confirmed",
+            "damaged",
+            "header mismatch",
+            "other format",
+            "not a journal",
+        ] {
+            assert!(seen.contains(verdict), "no seed is {verdict}: {seen:?}");
+        }
+    }
+}
