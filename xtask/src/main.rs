@@ -13,8 +13,11 @@
 //! The workspace is the parent of the `CARGO_MANIFEST_DIR` that `cargo run` passes, so a build
 //! shared by two checkouts acts on the one it was run from.
 //! - `cargo xtask bench [--quick] [--json PATH]` measures the client, the emulator and the CLI.
+//! - `cargo xtask fuzz [--time SECONDS] [--target NAME]` fuzzes the fuzz targets with
+//!   cargo-fuzz; `--smoke` runs their stable smoke run instead.
 
 mod bench;
+mod fuzz;
 mod load;
 mod regen;
 
@@ -34,6 +37,8 @@ enum Command {
     Regen(regen::RegenArgs),
     /// Measure throughput, pacing, fault handling and streaming memory against the emulator.
     Bench(bench::BenchArgs),
+    /// Fuzz the file readers, the answer decoding and the emulator (cargo-fuzz, or the smoke run).
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => {
             bench::run(&args, &regen::workspace_root()).map(|_| ExitCode::SUCCESS)
         }
+        Command::Fuzz(args) => fuzz::run(&args, &regen::workspace_root()),
     };
     match result {
         Ok(code) => code,

@@ -145,5 +145,26 @@ pub mod bench_support {
     }
 }
 
+/// How the engine reads HubSpot's error answers, exposed for the fuzz targets only: not part of
+/// the API.
+#[doc(hidden)]
+pub mod fuzz_support {
+    use crate::{Error, PropertyError};
+
+    /// Reads an error answer (any status outside 2xx, any body) exactly as the engine does.
+    pub fn error_from_answer(
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Error {
+        crate::classify::error_from_answer(status, headers, body)
+    }
+
+    /// Reads the property errors HubSpot embeds in a validation message, as the engine does.
+    pub fn property_errors(message: &str) -> Vec<PropertyError> {
+        crate::classify::property_errors(message)
+    }
+}
+
 /// Secret strings, as [`OAuthCredentials::on_refresh_token`] hands them out.
 pub use secrecy::{ExposeSecret, SecretString};

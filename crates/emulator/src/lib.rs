@@ -187,6 +187,24 @@ impl Emulator {
     }
 }
 
+/// The emulator's application without a listener, exposed for the fuzz targets only: not part
+/// of the API.
+#[doc(hidden)]
+pub mod fuzz_support {
+    use std::sync::Arc;
+
+    use crate::{ConfigError, EmulatorConfig, server, state};
+
+    /// The routes [`Emulator::start`](crate::Emulator::start) serves for `config`, with a fresh
+    /// state, to be called in-process (`tower_service::Service::call`). `config.port` is not
+    /// used.
+    pub fn router(config: &EmulatorConfig) -> Result<axum::Router, ConfigError> {
+        config.validate()?;
+        let state = Arc::new(state::AppState::new(config));
+        Ok(server::router(state, config))
+    }
+}
+
 /// A running emulator. Dropping it stops the server too, without waiting.
 #[derive(Debug)]
 pub struct EmulatorHandle {

@@ -64,6 +64,8 @@ struct RawRecords<R> {
     fields: Vec<u8>,
     ends: Vec<usize>,
     field_count: usize,
+    /// Whether the parser has been given input yet.
+    parser_fed: bool,
 }
 
 impl<R: Read> RawRecords<R> {
@@ -75,6 +77,7 @@ impl<R: Read> RawRecords<R> {
             fields: vec![0; 4096],
             ends: vec![0; 64],
             field_count: 0,
+            parser_fed: false,
         }
     }
 
@@ -110,6 +113,16 @@ impl<R: Read> RawRecords<R> {
                 .source
                 .fill_buf()
                 .map_err(|e| (start, ReadFailure::Io(e)))?;
+            // csv-core strips a byte-order mark from the start of the first input it is given,
+            // which, after the blank lines skipped above, falls wherever a read happened to end.
+            // Its first input is one byte, so that it never does: the file's leading marks are
+            // stripped before, and the rows never depend on the sizes of the reads.
+            let input = if self.parser_fed {
+                input
+            } else {
+                &input[..input.len().min(1)]
+            };
+            self.parser_fed = true;
             let (result, read, written, ended) = self.parser.read_record(
                 input,
                 &mut self.fields[out_len..],
@@ -155,6 +168,28 @@ impl<R: Read> RawRecords<R> {
     }
 }
 
+/// The UTF-8 byte-order mark some editors write at the start of a file.
+const BYTE_ORDER_MARK: &[u8] = b"\xef\xbb\xbf";
+
+/// `source` without the byte-order marks it starts with. csv-core strips a mark only when its
+/// first input holds all three bytes, and then takes an input left empty for the end of the
+/// file: a source whose first read gives the mark alone (a pipe whose writer sent it on its
+/// own) would read as an empty file. Stripped here, the parser never sees one, whatever the
+/// reads' sizes, and blank lines after it are skipped like any others.
+fn without_byte_order_marks<R: Read>(
+    mut source: R,
+) -> io::Result<io::Chain<io::Cursor<Vec<u8>>, R>> {
+    loop {
+        let mut head = Vec::with_capacity(BYTE_ORDER_MARK.len());
+        (&mut source)
+            .take(BYTE_ORDER_MARK.len() as u64)
+            .read_to_end(&mut head)?;
+        if head != BYTE_ORDER_MARK {
+            return Ok(io::Cursor::new(head).chain(source));
+        }
+    }
+}
+
 /// Reads the header and returns its column names and the rows that follow.
 pub(super) fn rows<R: Read + Send + 'static>(
     source: R,
@@ -166,6 +201,8 @@ pub(super) fn rows<R: Read + Send + 'static>(
     ),
     FatalInputError,
 > {
+    let source = without_byte_order_marks(source)
+        .map_err(|e| FatalInputError(format!("line 1: cannot read the CSV header: {e}")))?;
     let mut reader = RawRecords::new(source);
     let header_line = match reader.next_record() {
         Ok(Some(line)) => line,
@@ -240,12 +277,6 @@ fn header_names<R: Read>(
                 index + 1
             ))
         })?;
-        // A byte-order mark the parser could not see (a source that yields tiny reads).
-        let name = if index == 0 {
-            name.trim_start_matches('\u{feff}')
-        } else {
-            name
-        };
         let name = name.trim();
         if name.is_empty() {
             return Err(FatalInputError(format!(
@@ -411,6 +442,39 @@ mod tests {
     fn a_byte_order_mark_is_not_part_of_the_first_column() {
         let rows = read(b"\xef\xbb\xbfproject_code,hs_name\r\nP-1,a\r\n", options());
         assert_eq!(rows[0].as_ref().unwrap().input.id, "P-1");
+    }
+
+    #[test]
+    fn a_byte_order_mark_read_on_its_own_is_not_an_empty_file() {
+        // As from a pipe whose writer sent the mark in a write of its own.
+        let source = std::io::Read::chain(
+            &b"\xef\xbb\xbf"[..],
+            &b"project_code,hs_name\r\nP-1,a\r\n"[..],
+        );
+        let rows: Vec<_> = Records::open(source, InputFormat::Csv, options())
+            .expect("the header is read")
+            .collect();
+        assert_eq!(lines(&rows), [2]);
+        assert_eq!(rows[0].as_ref().unwrap().input.id, "P-1");
+        // Blank lines after the mark are skipped like any others, and counted.
+        let message = fatal(b"\xef\xbb\xbf\r\ncode,name\n");
+        assert!(message.starts_with("line 2:"), "{message}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_after_blank_lines_is_text_however_the_reads_fall() {
+        let late = b"\r\n\r\n\xef\xbb\xbfproject_code\nP-1\n";
+        let whole = fatal(late);
+        let trickled = Records::open(
+            std::io::Read::chain(&late[..5], &late[5..]),
+            InputFormat::Csv,
+            options(),
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+        assert_eq!(whole, trickled);
+        assert!(whole.contains("\u{feff}project_code"), "{whole}");
     }
 
     #[test]
