@@ -9,12 +9,13 @@
 //! - `cargo xtask regen --from FILE` imports a file HubSpot publishes first (projects, generic
 //!   objects or OAuth; `v3`, dated or beta): it replaces the versions of the operation the file
 //!   carries in the contract it belongs to, keeps the others, then regenerates.
+//! - `cargo xtask bench [--quick] [--json PATH] [--only …]` measures the client, the emulator
+//!   and the CLI.
+//! - `cargo xtask fuzz [--time SECONDS] [--target NAME]` fuzzes the fuzz targets with
+//!   cargo-fuzz; `--smoke` runs their stable smoke run instead.
 //!
 //! The workspace is the parent of the `CARGO_MANIFEST_DIR` that `cargo run` passes, so a build
 //! shared by two checkouts acts on the one it was run from.
-//! - `cargo xtask bench [--quick] [--json PATH]` measures the client, the emulator and the CLI.
-//! - `cargo xtask fuzz [--time SECONDS] [--target NAME]` fuzzes the fuzz targets with
-//!   cargo-fuzz; `--smoke` runs their stable smoke run instead.
 
 mod bench;
 mod fuzz;
@@ -35,7 +36,8 @@ struct Cli {
 enum Command {
     /// Regenerate the client snapshots (and the packaged specs) from the contracts in openapi/.
     Regen(regen::RegenArgs),
-    /// Measure throughput, pacing, fault handling and streaming memory against the emulator.
+    /// Measure the emulator's capacity, throughput, pacing, latency, faults, bad records, a
+    /// shared budget and streaming memory, each against an emulator process.
     Bench(bench::BenchArgs),
     /// Fuzz the file readers, the answer decoding and the emulator (cargo-fuzz, or the smoke run).
     Fuzz(fuzz::FuzzArgs),
