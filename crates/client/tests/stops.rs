@@ -17,6 +17,8 @@ const BOUND: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn a_huge_retry_after_is_capped() {
+    let logs = Captured::default();
+    let _guard = logs.install();
     let (server, seen) = server_with(|n, seen, request| {
         if n == 0 {
             let mut response = json_response(
@@ -43,6 +45,13 @@ async fn a_huge_retry_after_is_capped() {
     assert_eq!(report.summary.rate_limited, 1);
     assert!(report.summary.elapsed >= Duration::from_millis(200));
     assert_eq!(seen.count.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let log = logs.text();
+    assert!(
+        log.contains("WARN")
+            && log.contains("longer than the retry policy's cap")
+            && log.contains("asked_s=86400"),
+        "the capped wait must be said: {log}"
+    );
 }
 
 #[tokio::test]

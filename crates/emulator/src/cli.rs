@@ -49,8 +49,9 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "N")]
     pub daily_limit: Option<u64>,
 
-    /// How long every API answer takes: a fixed time (600ms, 2s) or a range drawn from the
-    /// seed (300ms..1500ms; HubSpot takes about that for a batch of 100). None by default.
+    /// How long every API answer takes, the OAuth token endpoint's included: a fixed time
+    /// (600ms, 2s) or a range drawn from the seed (300ms..1500ms; HubSpot takes about that for
+    /// a batch of 100). None by default.
     #[arg(long, value_name = "DURATION[..DURATION]", default_value = "0", value_parser = parse_latency)]
     pub latency: Latency,
 

@@ -63,9 +63,10 @@ pub struct EmulatorConfig {
     /// midnight in the account's time zone; the emulator's account lives in UTC). Counted like
     /// [`rate_limit`](Self::rate_limit).
     pub daily_limit: Option<u64>,
-    /// How long every API answer takes (401s, 429s and faults included; the `/_emulator/`
-    /// routes and the OAuth token endpoint excepted). Drawn from [`seed`](Self::seed) by a
-    /// generator of its own, so that it does not change the sequence of faults.
+    /// How long every API answer takes (401s, 429s, faults and the OAuth token endpoint
+    /// included; the `/_emulator/` routes excepted). Drawn from [`seed`](Self::seed) by
+    /// generators of their own (one for the token endpoint), so that it does not change the
+    /// sequence of faults.
     pub latency: Latency,
     /// The probabilities of injected faults.
     pub faults: Faults,

@@ -132,12 +132,25 @@ pub(crate) struct LatencySampler {
 
 /// Mixed into the run's seed so that this generator's stream differs from the faults'.
 const STREAM: u64 = 0x6c61_7465_6e63_7921;
+/// The token endpoint's stream: token requests, which arrive whenever a token expires, do not
+/// shift the latencies of the API's answers.
+const TOKEN_STREAM: u64 = 0x746f_6b65_6e5f_6c61;
 
 impl LatencySampler {
+    /// The sampler of the API's answers.
     pub(crate) fn new(latency: Latency, seed: u64) -> Self {
+        Self::with_stream(latency, seed ^ STREAM)
+    }
+
+    /// The sampler of the OAuth token endpoint's answers.
+    pub(crate) fn for_tokens(latency: Latency, seed: u64) -> Self {
+        Self::with_stream(latency, seed ^ TOKEN_STREAM)
+    }
+
+    fn with_stream(latency: Latency, seed: u64) -> Self {
         Self {
             latency,
-            rng: Mutex::new(SmallRng::seed_from_u64(seed ^ STREAM)),
+            rng: Mutex::new(SmallRng::seed_from_u64(seed)),
         }
     }
 

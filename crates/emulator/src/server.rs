@@ -132,13 +132,22 @@ enum Verdict {
 
 /// Stamps the correlation id on every answer. The HubSpot routes also pass the gate: the
 /// bearer token (401, 403), the budgets (429), the faults, and the latency, which every
-/// answer of theirs takes.
+/// answer of theirs takes. The OAuth token endpoint takes the latency only; the emulator's own
+/// routes answer at once.
 async fn gate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     let correlation = Uuid::new_v4();
     request.extensions_mut().insert(CorrelationId(correlation));
     let path = request.uri().path();
     if path.starts_with("/_emulator/") || TOKEN_PATHS.contains(&path) {
+        let answer_at = TOKEN_PATHS
+            .contains(&path)
+            .then(|| state.token_latency.draw())
+            .filter(|latency| !latency.is_zero())
+            .map(|latency| tokio::time::Instant::now() + latency);
         let mut response = next.run(request).await;
+        if let Some(at) = answer_at {
+            tokio::time::sleep_until(at).await;
+        }
         answers::stamp(&mut response, correlation, None);
         return response;
     }

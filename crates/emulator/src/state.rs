@@ -27,6 +27,8 @@ pub(crate) struct AppState {
     pub(crate) limiter: Limiter,
     pub(crate) faults: FaultInjector,
     pub(crate) latency: LatencySampler,
+    /// The token endpoint takes HubSpot's time to answer too, drawn from a stream of its own.
+    pub(crate) token_latency: LatencySampler,
     pub(crate) batch_errors: BatchErrors,
     pub(crate) body_timeout: Duration,
     requests: AtomicU64,
@@ -81,6 +83,7 @@ impl AppState {
             limiter: Limiter::new(config.rate_limit, config.daily_limit),
             faults: FaultInjector::new(config.faults, config.seed),
             latency: LatencySampler::new(config.latency, config.seed),
+            token_latency: LatencySampler::for_tokens(config.latency, config.seed),
             batch_errors: config.batch_errors,
             body_timeout: config.body_timeout,
             requests: AtomicU64::new(0),

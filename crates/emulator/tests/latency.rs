@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use hubspot_projects_emulator::{EmulatorConfig, Faults, Latency, RateBudget};
+use hubspot_projects_emulator::{EmulatorConfig, Faults, Latency, OAuthClient, RateBudget};
 use serde_json::json;
 
 const T: Option<&str> = Some("any-token");
@@ -21,9 +21,19 @@ async fn a_fixed_latency_delays_every_api_answer_but_not_the_admin_routes() {
     let emulator = start(EmulatorConfig {
         latency: Latency::fixed(latency),
         rate_limit: RateBudget::limited(1, Duration::from_secs(60)).unwrap(),
+        oauth_clients: vec![OAuthClient::new("app", "secret", "refresh")],
         ..EmulatorConfig::default()
     })
     .await;
+    // The token endpoint answers after the latency too, refused or not, and counts for no
+    // budget: the batch below is still the first request of the minute.
+    for (secret, status) in [("secret", 200), ("wrong", 400)] {
+        let began = Instant::now();
+        let answer = refresh(&emulator, "app", secret, "refresh").await;
+        let took = began.elapsed();
+        assert_eq!(answer.status, status, "{}", answer.body);
+        assert!(took >= latency, "the token answer came after {took:?}");
+    }
     // Admitted, refused for its token, and refused by the budget: each waits.
     for (token, status) in [(T, 200), (None, 401), (T, 429)] {
         let began = Instant::now();
