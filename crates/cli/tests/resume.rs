@@ -384,3 +384,94 @@ async fn a_dry_run_of_a_resume_plans_only_what_the_journal_does_not_confirm() {
     );
     assert!(text(&output).contains(&expected), "{}", text(&output));
 }
+
+/// Runs the binary with `args` to its end and returns its peak resident memory in bytes, as
+/// the kernel counted it for that process (`wait4`'s `ru_maxrss`). The kernel's count includes
+/// this test process's size when it forked the child, so the emulator runs in a process of its
+/// own, and this one stays small.
+async fn run_measuring_memory(args: Vec<String>) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let child = std::process::Command::new(BIN)
+        .args(args)
+        .env("HUBSPOT_ACCESS_TOKEN", TOKEN)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
+        .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap())
+        .spawn()
+        .expect("the binary runs");
+    let pid = child.id() as libc::pid_t;
+    let (status, usage) = tokio::task::spawn_blocking(move || {
+        let mut status = 0;
+        // SAFETY: `usage` is a plain C struct the kernel fills; zeroed is a valid value.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: waits for our own child, whose `Child` is never waited on otherwise.
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+        drop(child);
+        (status, usage)
+    })
+    .await
+    .unwrap();
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
+        panic!("the run ended with status {status:#x}: {stderr}");
+    }
+    // Linux counts ru_maxrss in KiB.
+    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
+}
+
+/// `hubspot-projects emulator` in a process of its own, killed on drop, and its base URL.
+async fn emulator_process() -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = cli()
+        .args(["emulator", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the emulator runs");
+    let stdout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    tokio::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .await
+        .unwrap();
+    let base_url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the emulator said {first:?}"))
+        .to_string();
+    (child, base_url)
+}
+
+#[tokio::test]
+async fn resuming_a_large_journal_takes_no_more_memory_than_the_first_run() {
+    const LARGE: u64 = 300_000;
+    const MIB: u64 = 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_csv(dir.path(), "projects.csv", LARGE, "v1");
+    let journal = dir.path().join("run.journal");
+    let (_emulator, base_url) = emulator_process().await;
+    let mut args = upsert_args(&base_url, file.to_str().unwrap());
+    args.extend(["--journal".into(), journal.to_str().unwrap().into()]);
+
+    let first = run_measuring_memory(args.clone()).await;
+    assert_eq!(journal_entries(&journal), LARGE as usize);
+
+    args.push("--resume".into());
+    let resumed = run_measuring_memory(args).await;
+    assert_eq!(
+        journal_entries(&journal),
+        LARGE as usize,
+        "every row was confirmed: nothing is sent again"
+    );
+    // A resume holds a line and a hash per confirmed row (16 bytes): 300,000 rows are under
+    // 5 MiB, and it sends nothing. One that kept the journal's entries (about 300 bytes a
+    // row) would need some 85 MiB more.
+    assert!(
+        resumed <= first + 8 * MIB,
+        "the resume peaked at {} MiB, the first run at {} MiB",
+        resumed / MIB,
+        first / MIB
+    );
+}
