@@ -1,8 +1,9 @@
-//! `cargo xtask regen [--check] [--from FILE]`: every contract under `openapi/` → its packaged
-//! copy in the generated crate → the reviewed snapshot of the generated code.
+//! `cargo xtask regen [--check] [--from FILE [--replace-shared]]`: every contract under
+//! `openapi/` → its packaged copy in the generated crate → the reviewed snapshot of the generated
+//! code.
 
 use hubspot_projects_codegen::contract::{CONTRACTS, Contract};
-use hubspot_projects_codegen::import::read_upstream;
+use hubspot_projects_codegen::import::{ImportError, SharedComponents, read_upstream};
 use hubspot_projects_codegen::{canonical_json, generate};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -18,8 +19,30 @@ pub struct RegenArgs {
     check: bool,
     /// Import a file HubSpot publishes (its projects, generic objects or OAuth spec, any version)
     /// into the contract it belongs to before regenerating.
+    ///
+    /// When the file changes a schema that versions it does not carry also use, the import is
+    /// refused and nothing is written: see --replace-shared.
     #[arg(long, value_name = "FILE")]
     from: Option<PathBuf>,
+    /// With --from: apply the file's definition of a shared schema to every version that uses
+    /// it.
+    ///
+    /// The versions of a contract share its schemas by name. Without this flag, an import that
+    /// changes a schema other versions use is refused, with each schema, the versions that share
+    /// it and the fields added or removed. With it, the change applies to every version that
+    /// uses the schema; review the diff it prints.
+    #[arg(long, requires = "from")]
+    replace_shared: bool,
+}
+
+impl RegenArgs {
+    fn shared(&self) -> SharedComponents {
+        if self.replace_shared {
+            SharedComponents::Replace
+        } else {
+            SharedComponents::Refuse
+        }
+    }
 }
 
 /// The files of one contract, relative to the workspace.
@@ -100,7 +123,7 @@ pub fn run(args: &RegenArgs) -> Result<ExitCode, String> {
     let fresh = regen(
         &workspace_root(),
         args.check,
-        args.from.as_deref(),
+        args.from.as_deref().map(|file| (file, args.shared())),
         &mut std::io::stdout(),
     )?;
     if !fresh && args.check {
@@ -114,6 +137,7 @@ pub fn run(args: &RegenArgs) -> Result<ExitCode, String> {
 fn import(
     root: &Path,
     from: &Path,
+    shared: SharedComponents,
     say: &mut dyn FnMut(&str) -> Result<(), String>,
 ) -> Result<(&'static str, String), String> {
     let refuse =
@@ -134,8 +158,17 @@ fn import(
         })?),
     };
     let imported = upstream
-        .merge_into(current.as_ref())
-        .map_err(|e| refuse(&e))?;
+        .merge_into(current.as_ref(), shared)
+        .map_err(|e| match e {
+            ImportError::SharedComponentsDiffer(_) => format!(
+                "{}: {e}\nNothing was written. To apply the file's definitions to every version \
+                 that uses them, re-run with `--replace-shared` (`cargo xtask regen --from {} \
+                 --replace-shared`) and review the diff.",
+                from.display(),
+                from.display()
+            ),
+            e => refuse(&e),
+        })?;
     for spelling in &imported.versions {
         let from_path = if spelling.generic {
             format!(" (from `{}`)", spelling.upstream_path)
@@ -154,12 +187,13 @@ fn import(
 }
 
 /// Regenerates under `root`, writing diffs and notes to `out`. Returns whether everything was
-/// already up to date. With `check`, writes no file. Every contract is read, checked and
-/// generated before anything is written, so a failure writes nothing.
+/// already up to date. With `check`, writes no file. With `from`, imports that file first, doing
+/// as told with the schemas other versions share. Every contract is read, checked and generated
+/// before anything is written, so a failure writes nothing.
 pub fn regen(
     root: &Path,
     check: bool,
-    from: Option<&Path>,
+    from: Option<(&Path, SharedComponents)>,
     out: &mut dyn Write,
 ) -> Result<bool, String> {
     let mut say = |text: &str| {
@@ -167,8 +201,8 @@ pub fn regen(
             .map_err(|e| format!("cannot write the output: {e}"))
     };
     let mut imported: BTreeMap<&str, String> = BTreeMap::new();
-    if let Some(from) = from {
-        let (name, text) = import(root, from, &mut say)?;
+    if let Some((from, shared)) = from {
+        let (name, text) = import(root, from, shared, &mut say)?;
         imported.insert(name, text);
     }
 
@@ -242,7 +276,12 @@ mod tests {
 
     fn run_regen(root: &Path, check: bool, from: Option<&Path>) -> (Result<bool, String>, String) {
         let mut out = Vec::new();
-        let result = regen(root, check, from, &mut out);
+        let result = regen(
+            root,
+            check,
+            from.map(|f| (f, SharedComponents::Refuse)),
+            &mut out,
+        );
         (result, String::from_utf8(out).unwrap())
     }
 
@@ -343,6 +382,49 @@ mod tests {
         );
         let (result, out) = run_regen(dir.path(), true, None);
         assert_eq!(result, Ok(true), "{out}");
+    }
+
+    #[test]
+    fn a_file_that_changes_a_shared_schema_is_refused_unless_told_to_replace_it() {
+        let dir = scratch();
+        let before = read_scratch(&dir, "openapi/projects.json");
+        let file = fixture("objects-2026-09-shared-changed.json");
+        let mut out = Vec::new();
+        let error = regen(
+            dir.path(),
+            false,
+            Some((&file, SharedComponents::Refuse)),
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("schemas/SimplePublicUpsertObject (shared with v3, 2026-03): fields removed: warnings"),
+            "{error}"
+        );
+        assert!(
+            error.contains("Nothing was written") && error.contains("--replace-shared"),
+            "{error}"
+        );
+        assert_eq!(read_scratch(&dir, "openapi/projects.json"), before);
+
+        let mut out = Vec::new();
+        let result = regen(
+            dir.path(),
+            false,
+            Some((&file, SharedComponents::Replace)),
+            &mut out,
+        );
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(result, Ok(false), "{out}");
+        assert!(
+            out.contains("note: schemas/SimplePublicUpsertObject differs from the contract's (fields removed: warnings); v3, 2026-03 share it"),
+            "{out}"
+        );
+        assert!(
+            out.contains("-        pub warnings: ::std::vec::Vec<PublicObjectWarning>,"),
+            "{out}"
+        );
+        assert!(!read_scratch(&dir, "openapi/projects.json").contains("PublicObjectWarning"));
     }
 
     #[test]

@@ -1,10 +1,14 @@
 //! `regen --from`: importing files in the layout HubSpot publishes, into the contracts.
 //!
 //! The fixtures are small files of our own in HubSpot's current layout (projects and generic
-//! objects, `v3` and dated, a beta, OAuth `v1`), each with operations an import must leave out.
+//! objects, `v3` and dated, a beta, OAuth `v1`), each with operations an import must leave out,
+//! and a generic objects `2026-09` file whose batch upsert answer changed as HubSpot's did (the
+//! 200 answer with the errors, no 207, records without warnings).
 
 use hubspot_projects_codegen::contract::{Contract, OAUTH, PROJECTS};
-use hubspot_projects_codegen::import::{Import, ImportError, read_upstream};
+use hubspot_projects_codegen::import::{
+    Import, ImportError, SharedChange, SharedComponents, read_upstream,
+};
 use hubspot_projects_codegen::{canonical_json, generate};
 use proc_macro2::{TokenStream, TokenTree};
 use serde_json::{Value, json};
@@ -30,7 +34,9 @@ fn contract(contract: &Contract) -> Value {
 fn import(name: &str) -> Import {
     let upstream = read_upstream(&fixture(name)).unwrap();
     let current = contract(upstream.contract);
-    upstream.merge_into(Some(&current)).unwrap()
+    upstream
+        .merge_into(Some(&current), SharedComponents::Refuse)
+        .unwrap()
 }
 
 fn paths(spec: &Value) -> Vec<String> {
@@ -188,7 +194,9 @@ fn a_beta_is_added_beside_the_generally_available_versions() {
 fn the_oauth_v1_file_goes_into_the_oauth_contract() {
     let upstream = read_upstream(&fixture("oauth-v1.json")).unwrap();
     assert_eq!(upstream.contract.name, OAUTH.name);
-    let imported = upstream.merge_into(Some(&contract(&OAUTH))).unwrap();
+    let imported = upstream
+        .merge_into(Some(&contract(&OAUTH)), SharedComponents::Refuse)
+        .unwrap();
     assert_eq!(paths(&imported.spec), paths(&contract(&OAUTH)));
     let schemas = keys(&imported.spec["components"]["schemas"]);
     assert!(
@@ -212,27 +220,141 @@ fn a_file_without_a_success_answer_is_refused() {
         .remove("200");
     let err = read_upstream(&spec.to_string())
         .unwrap()
-        .merge_into(Some(&contract(&OAUTH)))
+        .merge_into(Some(&contract(&OAUTH)), SharedComponents::Refuse)
         .unwrap_err();
     assert!(matches!(err, ImportError::NoSuccessAnswer { .. }), "{err}");
     assert!(err.to_string().contains("version v1"), "{err}");
 }
 
 #[test]
-fn a_shared_schema_that_changes_is_pointed_out() {
-    let mut spec: Value = serde_json::from_str(&fixture("projects-2026-03.json")).unwrap();
-    spec["components"]["schemas"]["SimplePublicUpsertObject"]["required"] =
-        json!(["archived", "createdAt", "id", "properties", "updatedAt"]);
-    let imported = read_upstream(&spec.to_string())
-        .unwrap()
-        .merge_into(Some(&contract(&PROJECTS)))
-        .unwrap();
-    assert_eq!(imported.notes.len(), 1, "{:?}", imported.notes);
-    assert!(imported.notes[0].contains("schemas/SimplePublicUpsertObject"));
+fn a_shared_schema_that_changes_is_refused_naming_the_versions_that_share_it() {
+    // As HubSpot's current generic objects 2026-09 file: records without `warnings`, the 200
+    // answer with `errors` and `numErrors`. v3 and 2026-03 use both schemas too.
+    let current = contract(&PROJECTS);
+    let upstream = read_upstream(&fixture("objects-2026-09-shared-changed.json")).unwrap();
+    let err = upstream
+        .merge_into(Some(&current), SharedComponents::Refuse)
+        .unwrap_err();
+    let ImportError::SharedComponentsDiffer(changes) = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(
+        changes,
+        &[
+            SharedChange {
+                component: "schemas/BatchResponseSimplePublicUpsertObject".to_string(),
+                shared_with: vec!["v3".to_string(), "2026-03".to_string()],
+                difference: "fields added: errors, numErrors".to_string(),
+            },
+            SharedChange {
+                component: "schemas/SimplePublicUpsertObject".to_string(),
+                shared_with: vec!["v3".to_string(), "2026-03".to_string()],
+                difference: "fields removed: warnings".to_string(),
+            },
+        ]
+    );
+    let message = err.to_string();
     assert!(
-        imported.notes[0].contains("v3, 2026-09"),
+        message.contains(
+            "schemas/SimplePublicUpsertObject (shared with v3, 2026-03): fields removed: warnings"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "schemas/BatchResponseSimplePublicUpsertObject (shared with v3, 2026-03): fields \
+             added: errors, numErrors"
+        ),
+        "{message}"
+    );
+
+    // Asked to, the import applies the file's definitions to every version, and says so.
+    let imported = upstream
+        .merge_into(Some(&current), SharedComponents::Replace)
+        .unwrap();
+    let schemas = &imported.spec["components"]["schemas"];
+    assert!(
+        schemas["SimplePublicUpsertObject"]["properties"]
+            .get("warnings")
+            .is_none()
+    );
+    assert!(
+        schemas.get("PublicObjectWarning").is_none(),
+        "no longer used"
+    );
+    let answer = &schemas["BatchResponseSimplePublicUpsertObject"]["properties"];
+    assert_eq!(answer["numErrors"]["type"], "integer");
+    assert_eq!(imported.notes.len(), 2, "{:?}", imported.notes);
+    assert!(
+        imported.notes[1].contains("schemas/SimplePublicUpsertObject")
+            && imported.notes[1].contains("fields removed: warnings")
+            && imported.notes[1].contains("v3, 2026-03"),
         "{:?}",
         imported.notes
+    );
+    // v3 and 2026-03 keep their operations, with their 207 answers.
+    for version in ["v3", "2026-03"] {
+        let path = format!("/crm/objects/{version}/projects/batch/upsert");
+        assert_eq!(
+            imported.spec["paths"][&path], current["paths"][&path],
+            "{version}"
+        );
+    }
+    generate(&PROJECTS, &canonical_json(&imported.spec)).unwrap();
+}
+
+#[test]
+fn a_change_of_required_fields_is_named_too() {
+    let mut spec: Value = serde_json::from_str(&fixture("projects-2026-03.json")).unwrap();
+    spec["components"]["schemas"]["SimplePublicUpsertObject"]["required"] = json!([
+        "archived",
+        "createdAt",
+        "id",
+        "properties",
+        "updatedAt",
+        "url"
+    ]);
+    let err = read_upstream(&spec.to_string())
+        .unwrap()
+        .merge_into(Some(&contract(&PROJECTS)), SharedComponents::Refuse)
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(
+            "schemas/SimplePublicUpsertObject (shared with v3, 2026-09): now required: url; no \
+             longer required: new"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_schema_only_the_imported_version_uses_is_replaced_without_asking() {
+    // The contract as it would be if v3 and 2026-09 answered with a schema of their own.
+    let mut current = contract(&PROJECTS);
+    let own = current["components"]["schemas"]["BatchResponseSimplePublicUpsertObject"].clone();
+    current["components"]["schemas"]["BatchResponseOfTheOthers"] = own;
+    for version in ["v3", "2026-09"] {
+        let path = format!("/crm/objects/{version}/projects/batch/upsert");
+        current["paths"][&path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["$ref"] = json!("#/components/schemas/BatchResponseOfTheOthers");
+    }
+    let mut spec: Value = serde_json::from_str(&fixture("projects-2026-03.json")).unwrap();
+    spec["components"]["schemas"]["BatchResponseSimplePublicUpsertObject"]["properties"]["numErrors"] =
+        json!({ "type": "integer", "format": "int32", "description": "Fixture." });
+    let imported = read_upstream(&spec.to_string())
+        .unwrap()
+        .merge_into(Some(&current), SharedComponents::Refuse)
+        .unwrap();
+    assert!(imported.notes.is_empty(), "{:?}", imported.notes);
+    let schemas = &imported.spec["components"]["schemas"];
+    assert_eq!(
+        schemas["BatchResponseSimplePublicUpsertObject"]["properties"]["numErrors"]["type"],
+        "integer"
+    );
+    assert_eq!(
+        schemas["BatchResponseOfTheOthers"],
+        current["components"]["schemas"]["BatchResponseOfTheOthers"]
     );
 }
 
@@ -265,7 +387,7 @@ fn a_dangling_reference_is_named() {
     );
     let err = read_upstream(&text)
         .unwrap()
-        .merge_into(Some(&contract(&PROJECTS)))
+        .merge_into(Some(&contract(&PROJECTS)), SharedComponents::Refuse)
         .unwrap_err();
     assert!(
         err.to_string().contains("#/components/schemas/Missing"),
@@ -277,7 +399,7 @@ fn a_dangling_reference_is_named() {
 fn an_import_without_a_contract_starts_one() {
     let imported = read_upstream(&fixture("projects-v3.json"))
         .unwrap()
-        .merge_into(None)
+        .merge_into(None, SharedComponents::Refuse)
         .unwrap();
     assert_eq!(
         paths(&imported.spec),
