@@ -18,10 +18,13 @@ pub struct RegenArgs {
     #[arg(long, conflicts_with = "from")]
     check: bool,
     /// Import a file HubSpot publishes (its projects, generic objects or OAuth spec, any version)
-    /// into the contract it belongs to before regenerating.
+    /// into the contract it belongs to before regenerating; the contract keeps its own
+    /// descriptions.
     ///
-    /// When the file changes a schema that versions it does not carry also use, the import is
-    /// refused and nothing is written: see --replace-shared.
+    /// Only the file's facts are taken (paths, names, types, required lists, enums, formats);
+    /// the contract keeps its own descriptions, summaries and titles, and what is new gets none
+    /// of HubSpot's prose. When the file changes a schema that versions it does not carry also
+    /// use, the import is refused and nothing is written: see --replace-shared.
     #[arg(long, value_name = "FILE")]
     from: Option<PathBuf>,
     /// With --from: apply the file's definition of a shared schema to every version that uses
@@ -357,24 +360,31 @@ mod tests {
     #[test]
     fn from_imports_an_upstream_file_and_shows_both_diffs() {
         let dir = scratch();
-        let (result, out) = run_regen(dir.path(), false, Some(&fixture("objects-v3.json")));
+        let (result, out) = run_regen(dir.path(), false, Some(&fixture("objects-2026-09.json")));
         assert_eq!(result, Ok(false), "{out}");
         assert!(
             out.contains(
-                "importing the projects batch upsert version v3 into openapi/projects.json: \
-                 `/crm/objects/v3/projects/batch/upsert` (from \
-                 `/crm/v3/objects/{objectType}/batch/upsert`)"
+                "importing the projects batch upsert version 2026-09 into openapi/projects.json: \
+                 `/crm/objects/2026-09/projects/batch/upsert` (from \
+                 `/crm/objects/2026-09/{objectType}/batch/upsert`)"
             ),
             "{out}"
         );
         assert!(out.contains("+++ b/openapi/projects.json"), "{out}");
+        // The file's operation id is a fact and shows in both diffs; its wording does not.
         assert!(
-            out.contains("by unique property values"),
-            "the new summary shows in the diffs: {out}"
+            out.contains(
+                "+        \"operationId\": \"post-/crm/objects/2026-09/projects/batch/upsert\","
+            ),
+            "{out}"
         );
         assert!(
             out.contains("+++ b/crates/api/snapshot/projects.rs"),
             "{out}"
+        );
+        assert!(
+            !out.contains("by unique property values") && !out.contains("Fixture wording"),
+            "the file's texts never reach the contract: {out}"
         );
         assert!(
             out.contains("crates/api/snapshot/oauth.rs is up to date"),
@@ -431,12 +441,14 @@ mod tests {
     fn an_oauth_file_goes_into_the_oauth_contract() {
         let dir = scratch();
         let (result, out) = run_regen(dir.path(), false, Some(&fixture("oauth-v1.json")));
-        assert_eq!(result, Ok(false), "{out}");
         assert!(
             out.contains("importing the OAuth token request version v1 into openapi/oauth.json"),
             "{out}"
         );
-        assert!(out.contains("+++ b/openapi/oauth.json"), "{out}");
+        // The file carries v1 as the contract has it, and the contract keeps its own texts: the
+        // import changes nothing.
+        assert_eq!(result, Ok(true), "{out}");
+        assert!(out.contains("openapi/oauth.json is up to date"), "{out}");
         assert!(out.contains("openapi/projects.json is up to date"), "{out}");
     }
 

@@ -1,7 +1,8 @@
 //! `cargo xtask regen --from` on every kind of file HubSpot publishes (projects and generic
 //! objects, `v3` and dated, a beta, OAuth), end to end: the xtask binary imports each fixture into
 //! a scratch copy of the workspace (found through `CARGO_MANIFEST_DIR`, as `cargo run` passes it),
-//! regenerates, and `--check` then finds everything fresh. A file that changes a schema other versions share is refused, and applied with
+//! regenerates, and `--check` then finds everything fresh; none of the fixture's wording reaches
+//! the contract. A file that changes a schema other versions share is refused, and applied with
 //! `--replace-shared`. Every generated client is then
 //! compiled, once, as a module of one scratch crate whose program prints each module's
 //! descriptors: the generated paths and versions are checked from compiled code.
@@ -217,6 +218,12 @@ fn every_kind_of_hubspot_file_imports_regenerates_and_compiles() {
         assert!(out.contains(&import_line(case)), "{}: {out}", case.fixture);
         let (ok, out) = xtask(dir.path(), &["regen", "--check"]);
         assert!(ok, "{}: not fresh after the import: {out}", case.fixture);
+        // The fixtures' descriptions are all "Fixture wording": none may reach the contract.
+        let spec =
+            std::fs::read_to_string(dir.path().join(format!("openapi/{}.json", case.contract)))
+                .unwrap();
+        assert!(!spec.contains("Fixture"), "{}: {spec}", case.fixture);
+
         let code = std::fs::read_to_string(
             dir.path()
                 .join(format!("crates/api/snapshot/{}.rs", case.contract)),
@@ -351,16 +358,18 @@ fn a_file_that_changes_a_schema_other_versions_share_is_refused_unless_replace_s
     );
     let spec = std::fs::read_to_string(dir.path().join("openapi/projects.json")).unwrap();
     assert!(!spec.contains("\"warnings\""), "{spec}");
+    assert!(!spec.contains("Fixture"), "{spec}");
     let (ok, out) = xtask(dir.path(), &["regen", "--check"]);
     assert!(ok, "not fresh after the import: {out}");
 }
 
 #[test]
-fn regen_help_describes_replace_shared() {
+fn regen_help_describes_replace_shared_and_our_own_descriptions() {
     let dir = scratch();
     let (ok, out) = xtask(dir.path(), &["regen", "--help"]);
     assert!(ok, "{out}");
     assert!(out.contains("--replace-shared"), "{out}");
+    assert!(out.contains("keeps its own descriptions"), "{out}");
     // The flag only makes sense with an import.
     let (ok, out) = xtask(dir.path(), &["regen", "--replace-shared"]);
     assert!(!ok, "{out}");

@@ -8,21 +8,25 @@
 //! versions of its operation it carries; [`Upstream::merge_into`] replaces those versions in the
 //! contract, with exactly the components they reference, and keeps every other version.
 //!
-//! The operation is stored in HubSpot's own shape. A generic objects path is stored under the
-//! projects path of the same version, without its `objectType` parameter. Normalization for
-//! progenitor happens later, at generation time, so the contract stays comparable with HubSpot's
-//! next file.
+//! The operation is stored in HubSpot's layout (paths, schema names, types, required lists,
+//! enums, formats), so that the contract stays comparable with HubSpot's next file. Its texts are
+//! the contract's own: descriptions, summaries, titles and examples of whatever the contract
+//! already has are kept, and the file's never reach the contract (a response, which OpenAPI
+//! requires to be described, gets a neutral description made from its status). A generic objects
+//! path is stored under the projects path of the same version, without its `objectType`
+//! parameter. Normalization for progenitor happens later, at generation time.
 //!
 //! The versions of a contract share its components (HubSpot names the schemas of every version
 //! alike). When an import brings a component that differs from the contract's in more than its
-//! descriptions while an operation the import does not replace uses it too, the import is
-//! refused with [`ImportError::SharedComponentsDiffer`], which names each such component, the
-//! versions that share it and what differs, unless [`SharedComponents::Replace`] asks for the
-//! file's definition for every version; [`Import::notes`] then says what changed for them. A
-//! component only the imported versions use is replaced without asking. Security schemes do not
-//! shape the generated code and are replaced without asking.
+//! texts while an operation the import does not replace uses it too, the import is refused with
+//! [`ImportError::SharedComponentsDiffer`], which names each such component, the versions that
+//! share it and what differs, unless [`SharedComponents::Replace`] asks for the file's definition
+//! for every version; [`Import::notes`] then says what changed for them. A component only the
+//! imported versions use is replaced without asking. Security schemes do not shape the generated
+//! code and are replaced without asking.
 
 use crate::contract::{Contract, Spelling, contract_of};
+use crate::texts::{keep_our_component_texts, keep_our_texts, without_texts};
 use crate::version::ApiVersion;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -173,7 +177,7 @@ impl Upstream {
         current: Option<&Value>,
         shared: SharedComponents,
     ) -> Result<Import, ImportError> {
-        let extracted: Vec<Extracted> = self
+        let mut extracted: Vec<Extracted> = self
             .versions
             .iter()
             .map(|s| self.extract(s))
@@ -182,6 +186,16 @@ impl Upstream {
             return Err(ImportError::BadContract);
         }
         let imported: BTreeSet<&ApiVersion> = self.versions.iter().map(|s| &s.version).collect();
+
+        // The contract's own texts, wherever it already has the operation or component.
+        for (spelling, one) in self.versions.iter().zip(&mut extracted) {
+            let old = current.and_then(|c| self.operation_of(c, &spelling.version));
+            keep_our_texts(&mut one.operation, old);
+            for ((kind, name), item) in &mut one.components {
+                let old = current.and_then(|c| c.get("components")?.get(kind)?.get(name));
+                keep_our_component_texts(kind, name, item, old);
+            }
+        }
 
         // A component other versions use is replaced only when asked to.
         let changes = match current {
@@ -207,13 +221,17 @@ impl Upstream {
         let mut spec = match current {
             Some(current) => current.clone(),
             None => {
+                // A title of our own, not the file's.
                 let mut fresh = json!({
                     "openapi": self.spec["openapi"],
-                    "info": self.spec.get("info").cloned().unwrap_or_else(|| json!({})),
+                    "info": { "title": format!("HubSpot {}", self.contract.operation) },
                     "paths": {},
                 });
                 if let Some(servers) = self.spec.get("servers") {
                     fresh["servers"] = servers.clone();
+                    for server in fresh["servers"].as_array_mut().into_iter().flatten() {
+                        keep_our_texts(server, None);
+                    }
                 }
                 fresh
             }
@@ -261,18 +279,17 @@ impl Upstream {
         }
         prune_unreferenced_components(&mut spec);
 
-        // Tags: those the operations use, described as the file or the contract describes them.
+        // Tags: those the operations use, as the contract describes them; a new one by its name
+        // only, since its description would be the file's.
         let mut tag_objects: BTreeMap<String, Value> = BTreeMap::new();
-        for source in [&spec, &self.spec] {
-            for tag in source
-                .get("tags")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(name) = tag.get("name").and_then(Value::as_str) {
-                    tag_objects.insert(name.to_string(), tag.clone());
-                }
+        for tag in spec
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = tag.get("name").and_then(Value::as_str) {
+                tag_objects.insert(name.to_string(), tag.clone());
             }
         }
         let used = used_tags(&spec);
@@ -312,6 +329,19 @@ impl Upstream {
         })
     }
 
+    /// The operation of `version` in `spec`, under any spelling.
+    fn operation_of<'a>(&self, spec: &'a Value, version: &ApiVersion) -> Option<&'a Value> {
+        self.contract
+            .versions_in(spec)
+            .into_iter()
+            .find(|s| &s.version == version)
+            .and_then(|s| {
+                spec.get("paths")?
+                    .get(&s.upstream_path)?
+                    .get(self.contract.method)
+            })
+    }
+
     /// The components `extracted` brings that differ from `current`'s, in more than their texts,
     /// while operations the import does not replace use them. Security schemes do not shape the
     /// generated code and are left out.
@@ -336,7 +366,7 @@ impl Upstream {
                 else {
                     continue;
                 };
-                if without_text(old) == without_text(item) {
+                if without_texts(old) == without_texts(item) {
                     continue;
                 }
                 if let Some(shared_with) = users.get(&(kind.clone(), name.clone())) {
@@ -587,24 +617,10 @@ fn prune_unreferenced_components(spec: &mut Value) {
     }
 }
 
-/// A value without `description`, `summary` and `example` keys: what it means to a program.
-fn without_text(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "description" | "summary" | "example"))
-                .map(|(k, v)| (k.clone(), without_text(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_text).collect()),
-        other => other.clone(),
-    }
-}
-
 /// What differs between two definitions of a component, for people: the fields added, removed
 /// and changed, the fields that became required or optional, and any other key that changed.
 fn difference(old: &Value, new: &Value) -> String {
-    let (old, new) = (without_text(old), without_text(new));
+    let (old, new) = (without_texts(old), without_texts(new));
     let empty = Map::new();
     let fields = |v: &Value| v.get("properties").and_then(Value::as_object).cloned();
     let (old_fields, new_fields) = (fields(&old), fields(&new));
