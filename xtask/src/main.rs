@@ -8,7 +8,9 @@
 //!   stale. CI runs it.
 //! - `cargo xtask regen --from FILE` imports a file HubSpot publishes first (projects, generic
 //!   objects or OAuth; `v3`, dated or beta): it replaces the versions of the operation the file
-//!   carries in the contract it belongs to, keeps the others, then regenerates.
+//!   carries in the contract it belongs to, keeps the others, then regenerates. It takes the
+//!   file's facts and keeps the contract's own descriptions. It refuses a file that changes a
+//!   schema the other versions share, unless `--replace-shared` applies the change to them too.
 //! - `cargo xtask bench [--quick] [--json PATH] [--only …]` measures the client, the emulator
 //!   and the CLI.
 //! - `cargo xtask fuzz [--time SECONDS] [--target NAME]` fuzzes the fuzz targets with
@@ -35,6 +37,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Regenerate the client snapshots (and the packaged specs) from the contracts in openapi/.
+    ///
+    /// With --from FILE, first import one of HubSpot's published files into the contract it
+    /// belongs to: the versions it carries are replaced and the others kept. Only the file's
+    /// facts are imported; the contract keeps its own descriptions. A file that changes a schema
+    /// other versions share is refused unless --replace-shared is given.
     Regen(regen::RegenArgs),
     /// Measure the emulator's capacity, throughput, pacing, latency, faults, bad records, a
     /// shared budget and streaming memory, each against an emulator process.

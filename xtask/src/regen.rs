@@ -1,8 +1,9 @@
-//! `cargo xtask regen [--check] [--from FILE]`: every contract under `openapi/` → its packaged
-//! copy in the generated crate → the reviewed snapshot of the generated code.
+//! `cargo xtask regen [--check] [--from FILE [--replace-shared]]`: every contract under
+//! `openapi/` → its packaged copy in the generated crate → the reviewed snapshot of the generated
+//! code.
 
 use hubspot_projects_codegen::contract::{CONTRACTS, Contract};
-use hubspot_projects_codegen::import::read_upstream;
+use hubspot_projects_codegen::import::{ImportError, SharedComponents, read_upstream};
 use hubspot_projects_codegen::{canonical_json, generate};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -17,9 +18,34 @@ pub struct RegenArgs {
     #[arg(long, conflicts_with = "from")]
     check: bool,
     /// Import a file HubSpot publishes (its projects, generic objects or OAuth spec, any version)
-    /// into the contract it belongs to before regenerating.
+    /// into the contract it belongs to before regenerating; the contract keeps its own
+    /// descriptions.
+    ///
+    /// Only the file's facts are taken (paths, names, types, required lists, enums, formats);
+    /// the contract keeps its own descriptions, summaries and titles, and what is new gets none
+    /// of HubSpot's prose. When the file changes a schema that versions it does not carry also
+    /// use, the import is refused and nothing is written: see --replace-shared.
     #[arg(long, value_name = "FILE")]
     from: Option<PathBuf>,
+    /// With --from: apply the file's definition of a shared schema to every version that uses
+    /// it.
+    ///
+    /// The versions of a contract share its schemas by name. Without this flag, an import that
+    /// changes a schema other versions use is refused, with each schema, the versions that share
+    /// it and the fields added or removed. With it, the change applies to every version that
+    /// uses the schema; review the diff it prints.
+    #[arg(long, requires = "from")]
+    replace_shared: bool,
+}
+
+impl RegenArgs {
+    fn shared(&self) -> SharedComponents {
+        if self.replace_shared {
+            SharedComponents::Replace
+        } else {
+            SharedComponents::Refuse
+        }
+    }
 }
 
 /// The files of one contract, relative to the workspace.
@@ -100,7 +126,7 @@ pub fn run(args: &RegenArgs) -> Result<ExitCode, String> {
     let fresh = regen(
         &workspace_root(),
         args.check,
-        args.from.as_deref(),
+        args.from.as_deref().map(|file| (file, args.shared())),
         &mut std::io::stdout(),
     )?;
     if !fresh && args.check {
@@ -114,6 +140,7 @@ pub fn run(args: &RegenArgs) -> Result<ExitCode, String> {
 fn import(
     root: &Path,
     from: &Path,
+    shared: SharedComponents,
     say: &mut dyn FnMut(&str) -> Result<(), String>,
 ) -> Result<(&'static str, String), String> {
     let refuse =
@@ -134,8 +161,17 @@ fn import(
         })?),
     };
     let imported = upstream
-        .merge_into(current.as_ref())
-        .map_err(|e| refuse(&e))?;
+        .merge_into(current.as_ref(), shared)
+        .map_err(|e| match e {
+            ImportError::SharedComponentsDiffer(_) => format!(
+                "{}: {e}\nNothing was written. To apply the file's definitions to every version \
+                 that uses them, re-run with `--replace-shared` (`cargo xtask regen --from {} \
+                 --replace-shared`) and review the diff.",
+                from.display(),
+                from.display()
+            ),
+            e => refuse(&e),
+        })?;
     for spelling in &imported.versions {
         let from_path = if spelling.generic {
             format!(" (from `{}`)", spelling.upstream_path)
@@ -154,12 +190,13 @@ fn import(
 }
 
 /// Regenerates under `root`, writing diffs and notes to `out`. Returns whether everything was
-/// already up to date. With `check`, writes no file. Every contract is read, checked and
-/// generated before anything is written, so a failure writes nothing.
+/// already up to date. With `check`, writes no file. With `from`, imports that file first, doing
+/// as told with the schemas other versions share. Every contract is read, checked and generated
+/// before anything is written, so a failure writes nothing.
 pub fn regen(
     root: &Path,
     check: bool,
-    from: Option<&Path>,
+    from: Option<(&Path, SharedComponents)>,
     out: &mut dyn Write,
 ) -> Result<bool, String> {
     let mut say = |text: &str| {
@@ -167,8 +204,8 @@ pub fn regen(
             .map_err(|e| format!("cannot write the output: {e}"))
     };
     let mut imported: BTreeMap<&str, String> = BTreeMap::new();
-    if let Some(from) = from {
-        let (name, text) = import(root, from, &mut say)?;
+    if let Some((from, shared)) = from {
+        let (name, text) = import(root, from, shared, &mut say)?;
         imported.insert(name, text);
     }
 
@@ -242,7 +279,12 @@ mod tests {
 
     fn run_regen(root: &Path, check: bool, from: Option<&Path>) -> (Result<bool, String>, String) {
         let mut out = Vec::new();
-        let result = regen(root, check, from, &mut out);
+        let result = regen(
+            root,
+            check,
+            from.map(|f| (f, SharedComponents::Refuse)),
+            &mut out,
+        );
         (result, String::from_utf8(out).unwrap())
     }
 
@@ -318,24 +360,31 @@ mod tests {
     #[test]
     fn from_imports_an_upstream_file_and_shows_both_diffs() {
         let dir = scratch();
-        let (result, out) = run_regen(dir.path(), false, Some(&fixture("objects-v3.json")));
+        let (result, out) = run_regen(dir.path(), false, Some(&fixture("objects-2026-09.json")));
         assert_eq!(result, Ok(false), "{out}");
         assert!(
             out.contains(
-                "importing the projects batch upsert version v3 into openapi/projects.json: \
-                 `/crm/objects/v3/projects/batch/upsert` (from \
-                 `/crm/v3/objects/{objectType}/batch/upsert`)"
+                "importing the projects batch upsert version 2026-09 into openapi/projects.json: \
+                 `/crm/objects/2026-09/projects/batch/upsert` (from \
+                 `/crm/objects/2026-09/{objectType}/batch/upsert`)"
             ),
             "{out}"
         );
         assert!(out.contains("+++ b/openapi/projects.json"), "{out}");
+        // The file's operation id is a fact and shows in both diffs; its wording does not.
         assert!(
-            out.contains("by unique property values"),
-            "the new summary shows in the diffs: {out}"
+            out.contains(
+                "+        \"operationId\": \"post-/crm/objects/2026-09/projects/batch/upsert\","
+            ),
+            "{out}"
         );
         assert!(
             out.contains("+++ b/crates/api/snapshot/projects.rs"),
             "{out}"
+        );
+        assert!(
+            !out.contains("by unique property values") && !out.contains("Fixture wording"),
+            "the file's texts never reach the contract: {out}"
         );
         assert!(
             out.contains("crates/api/snapshot/oauth.rs is up to date"),
@@ -346,15 +395,60 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_changes_a_shared_schema_is_refused_unless_told_to_replace_it() {
+        let dir = scratch();
+        let before = read_scratch(&dir, "openapi/projects.json");
+        let file = fixture("objects-2026-09-shared-changed.json");
+        let mut out = Vec::new();
+        let error = regen(
+            dir.path(),
+            false,
+            Some((&file, SharedComponents::Refuse)),
+            &mut out,
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("schemas/SimplePublicUpsertObject (shared with v3, 2026-03): fields removed: warnings"),
+            "{error}"
+        );
+        assert!(
+            error.contains("Nothing was written") && error.contains("--replace-shared"),
+            "{error}"
+        );
+        assert_eq!(read_scratch(&dir, "openapi/projects.json"), before);
+
+        let mut out = Vec::new();
+        let result = regen(
+            dir.path(),
+            false,
+            Some((&file, SharedComponents::Replace)),
+            &mut out,
+        );
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(result, Ok(false), "{out}");
+        assert!(
+            out.contains("note: schemas/SimplePublicUpsertObject differs from the contract's (fields removed: warnings); v3, 2026-03 share it"),
+            "{out}"
+        );
+        assert!(
+            out.contains("-        pub warnings: ::std::vec::Vec<PublicObjectWarning>,"),
+            "{out}"
+        );
+        assert!(!read_scratch(&dir, "openapi/projects.json").contains("PublicObjectWarning"));
+    }
+
+    #[test]
     fn an_oauth_file_goes_into_the_oauth_contract() {
         let dir = scratch();
         let (result, out) = run_regen(dir.path(), false, Some(&fixture("oauth-v1.json")));
-        assert_eq!(result, Ok(false), "{out}");
         assert!(
             out.contains("importing the OAuth token request version v1 into openapi/oauth.json"),
             "{out}"
         );
-        assert!(out.contains("+++ b/openapi/oauth.json"), "{out}");
+        // The file carries v1 as the contract has it, and the contract keeps its own texts: the
+        // import changes nothing.
+        assert_eq!(result, Ok(true), "{out}");
+        assert!(out.contains("openapi/oauth.json is up to date"), "{out}");
         assert!(out.contains("openapi/projects.json is up to date"), "{out}");
     }
 

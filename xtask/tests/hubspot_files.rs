@@ -1,7 +1,9 @@
 //! `cargo xtask regen --from` on every kind of file HubSpot publishes (projects and generic
 //! objects, `v3` and dated, a beta, OAuth), end to end: the xtask binary imports each fixture into
 //! a scratch copy of the workspace (found through `CARGO_MANIFEST_DIR`, as `cargo run` passes it),
-//! regenerates, and `--check` then finds everything fresh. Every generated client is then
+//! regenerates, and `--check` then finds everything fresh; none of the fixture's wording reaches
+//! the contract. A file that changes a schema other versions share is refused, and applied with
+//! `--replace-shared`. Every generated client is then
 //! compiled, once, as a module of one scratch crate whose program prints each module's
 //! descriptors: the generated paths and versions are checked from compiled code.
 
@@ -216,6 +218,11 @@ fn every_kind_of_hubspot_file_imports_regenerates_and_compiles() {
         assert!(out.contains(&import_line(case)), "{}: {out}", case.fixture);
         let (ok, out) = xtask(dir.path(), &["regen", "--check"]);
         assert!(ok, "{}: not fresh after the import: {out}", case.fixture);
+        // The fixtures' descriptions are all "Fixture wording": none may reach the contract.
+        let spec =
+            std::fs::read_to_string(dir.path().join(format!("openapi/{}.json", case.contract)))
+                .unwrap();
+        assert!(!spec.contains("Fixture"), "{}: {spec}", case.fixture);
 
         let code = std::fs::read_to_string(
             dir.path()
@@ -290,4 +297,81 @@ fn a_file_hubspot_left_incomplete_is_refused_and_nothing_is_written() {
         std::fs::read_to_string(dir.path().join("openapi/oauth.json")).unwrap(),
         before
     );
+}
+
+/// The files regen writes, as they are in `root`.
+fn written(root: &Path) -> Vec<(String, String)> {
+    ["openapi", "crates/api/spec", "crates/api/snapshot"]
+        .iter()
+        .flat_map(|folder| {
+            std::fs::read_dir(root.join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect::<Vec<_>>()
+        })
+        .map(|path| {
+            (
+                path.display().to_string(),
+                std::fs::read_to_string(&path).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_that_changes_a_schema_other_versions_share_is_refused_unless_replace_shared() {
+    // As HubSpot's current generic objects 2026-09 file: records without `warnings` (which the
+    // emulator sets) and the 200 answer with `errors` and `numErrors`. v3 and 2026-03 share both.
+    let dir = scratch();
+    let before = written(dir.path());
+    let fixture =
+        workspace().join("crates/codegen/tests/fixtures/objects-2026-09-shared-changed.json");
+    let fixture = fixture.to_str().unwrap();
+    let (ok, out) = xtask(dir.path(), &["regen", "--from", fixture]);
+    assert!(!ok, "{out}");
+    for expected in [
+        "schemas/SimplePublicUpsertObject (shared with v3, 2026-03): fields removed: warnings",
+        "schemas/BatchResponseSimplePublicUpsertObject (shared with v3, 2026-03): fields added: \
+         errors, numErrors",
+        "Nothing was written",
+        "re-run with `--replace-shared`",
+    ] {
+        assert!(out.contains(expected), "{expected} in {out}");
+    }
+    assert!(
+        written(dir.path()) == before,
+        "the refused import wrote something"
+    );
+
+    let (ok, out) = xtask(
+        dir.path(),
+        &["regen", "--from", fixture, "--replace-shared"],
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("note: schemas/SimplePublicUpsertObject differs from the contract's"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+++ b/crates/api/snapshot/projects.rs"),
+        "{out}"
+    );
+    let spec = std::fs::read_to_string(dir.path().join("openapi/projects.json")).unwrap();
+    assert!(!spec.contains("\"warnings\""), "{spec}");
+    assert!(!spec.contains("Fixture"), "{spec}");
+    let (ok, out) = xtask(dir.path(), &["regen", "--check"]);
+    assert!(ok, "not fresh after the import: {out}");
+}
+
+#[test]
+fn regen_help_describes_replace_shared_and_our_own_descriptions() {
+    let dir = scratch();
+    let (ok, out) = xtask(dir.path(), &["regen", "--help"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("--replace-shared"), "{out}");
+    assert!(out.contains("keeps its own descriptions"), "{out}");
+    // The flag only makes sense with an import.
+    let (ok, out) = xtask(dir.path(), &["regen", "--replace-shared"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("--from"), "{out}");
 }

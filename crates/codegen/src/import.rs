@@ -8,17 +8,25 @@
 //! versions of its operation it carries; [`Upstream::merge_into`] replaces those versions in the
 //! contract, with exactly the components they reference, and keeps every other version.
 //!
-//! The operation is stored in HubSpot's own shape. A generic objects path is stored under the
-//! projects path of the same version, without its `objectType` parameter. Normalization for
-//! progenitor happens later, at generation time, so the contract stays comparable with HubSpot's
-//! next file.
+//! The operation is stored in HubSpot's layout (paths, schema names, types, required lists,
+//! enums, formats), so that the contract stays comparable with HubSpot's next file. Its texts are
+//! the contract's own: descriptions, summaries, titles and examples of whatever the contract
+//! already has are kept, and the file's never reach the contract (a response, which OpenAPI
+//! requires to be described, gets a neutral description made from its status). A generic objects
+//! path is stored under the projects path of the same version, without its `objectType`
+//! parameter. Normalization for progenitor happens later, at generation time.
 //!
 //! The versions of a contract share its components (HubSpot names the schemas of every version
 //! alike). When an import brings a component that differs from the contract's in more than its
-//! descriptions while other versions use it too, [`Import::notes`] says so: the diff of the
-//! generated code then shows what changed for them.
+//! texts while an operation the import does not replace uses it too, the import is refused with
+//! [`ImportError::SharedComponentsDiffer`], which names each such component, the versions that
+//! share it and what differs, unless [`SharedComponents::Replace`] asks for the file's definition
+//! for every version; [`Import::notes`] then says what changed for them. A component only the
+//! imported versions use is replaced without asking. Security schemes do not shape the generated
+//! code and are replaced without asking.
 
 use crate::contract::{Contract, Spelling, contract_of};
+use crate::texts::{keep_our_component_texts, keep_our_texts, without_texts};
 use crate::version::ApiVersion;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,6 +68,49 @@ pub enum ImportError {
     /// The current contract is not a JSON object.
     #[error("the current contract is not a JSON object")]
     BadContract,
+    /// The file defines components differently from the contract while versions the file does
+    /// not carry use them: importing it would change those versions too.
+    #[error("{}", describe_shared_changes(.0))]
+    SharedComponentsDiffer(Vec<SharedChange>),
+}
+
+/// What to do with a component that differs from the contract's while versions the import does
+/// not replace use it too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SharedComponents {
+    /// Refuse the import: [`ImportError::SharedComponentsDiffer`].
+    #[default]
+    Refuse,
+    /// Replace it with the file's definition, for every version that uses it.
+    Replace,
+}
+
+/// A component the file defines differently from the contract, that other versions use too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedChange {
+    /// The component: `schemas/SimplePublicUpsertObject`.
+    pub component: String,
+    /// The versions (or other operations) of the contract that use it and that the import does
+    /// not replace, oldest first.
+    pub shared_with: Vec<String>,
+    /// What differs, for people: `fields removed: warnings`.
+    pub difference: String,
+}
+
+fn describe_shared_changes(changes: &[SharedChange]) -> String {
+    let mut text = String::from(
+        "the file defines components differently from the contract, and versions it does not \
+         carry use them too; importing it would change those versions:",
+    );
+    for change in changes {
+        text.push_str(&format!(
+            "\n  - {} (shared with {}): {}",
+            change.component,
+            change.shared_with.join(", "),
+            change.difference
+        ));
+    }
+    text
 }
 
 /// A file of HubSpot's, read and recognized.
@@ -79,7 +130,7 @@ pub struct Import {
     pub spec: Value,
     /// What was imported: each version, with the path the file spells and the contract's path.
     pub versions: Vec<Spelling>,
-    /// Things a reviewer should know, such as a shared schema that changed.
+    /// Things a reviewer should know, such as a shared schema that changed for other versions.
     pub notes: Vec<String>,
 }
 
@@ -119,37 +170,72 @@ struct Extracted {
 
 impl Upstream {
     /// Replaces, in `current` (the contract as it is, `None` when there is none yet), every
-    /// version the file carries, and keeps the others.
-    pub fn merge_into(&self, current: Option<&Value>) -> Result<Import, ImportError> {
-        let extracted: Vec<Extracted> = self
+    /// version the file carries, and keeps the others. `shared` says what to do with a component
+    /// the file defines differently while other versions use it.
+    pub fn merge_into(
+        &self,
+        current: Option<&Value>,
+        shared: SharedComponents,
+    ) -> Result<Import, ImportError> {
+        let mut extracted: Vec<Extracted> = self
             .versions
             .iter()
             .map(|s| self.extract(s))
             .collect::<Result<_, _>>()?;
+        if current.is_some_and(|c| !c.is_object()) {
+            return Err(ImportError::BadContract);
+        }
+        let imported: BTreeSet<&ApiVersion> = self.versions.iter().map(|s| &s.version).collect();
+
+        // The contract's own texts, wherever it already has the operation or component.
+        for (spelling, one) in self.versions.iter().zip(&mut extracted) {
+            let old = current.and_then(|c| self.operation_of(c, &spelling.version));
+            keep_our_texts(&mut one.operation, old);
+            for ((kind, name), item) in &mut one.components {
+                let old = current.and_then(|c| c.get("components")?.get(kind)?.get(name));
+                keep_our_component_texts(kind, name, item, old);
+            }
+        }
+
+        // A component other versions use is replaced only when asked to.
+        let changes = match current {
+            Some(current) => self.shared_changes(current, &imported, &extracted),
+            None => Vec::new(),
+        };
+        if !changes.is_empty() && shared == SharedComponents::Refuse {
+            return Err(ImportError::SharedComponentsDiffer(changes));
+        }
+        let notes: Vec<String> = changes
+            .iter()
+            .map(|change| {
+                format!(
+                    "{} differs from the contract's ({}); {} share it and now use this file's \
+                     definition",
+                    change.component,
+                    change.difference,
+                    change.shared_with.join(", ")
+                )
+            })
+            .collect();
 
         let mut spec = match current {
-            Some(current) if !current.is_object() => return Err(ImportError::BadContract),
             Some(current) => current.clone(),
             None => {
+                // A title of our own, not the file's.
                 let mut fresh = json!({
                     "openapi": self.spec["openapi"],
-                    "info": self.spec.get("info").cloned().unwrap_or_else(|| json!({})),
+                    "info": { "title": format!("HubSpot {}", self.contract.operation) },
                     "paths": {},
                 });
                 if let Some(servers) = self.spec.get("servers") {
                     fresh["servers"] = servers.clone();
+                    for server in fresh["servers"].as_array_mut().into_iter().flatten() {
+                        keep_our_texts(server, None);
+                    }
                 }
                 fresh
             }
         };
-        let imported: BTreeSet<&ApiVersion> = self.versions.iter().map(|s| &s.version).collect();
-        let untouched: Vec<String> = self
-            .contract
-            .versions_in(&spec)
-            .into_iter()
-            .filter(|s| !imported.contains(&s.version))
-            .map(|s| s.version.to_string())
-            .collect();
 
         // Paths: drop every spelling of an imported version, then add the file's.
         let method = self.contract.method;
@@ -181,7 +267,6 @@ impl Upstream {
         }
 
         // Components: the file's replace the contract's of the same name.
-        let mut notes = Vec::new();
         let components = object_entry(&mut spec, "components");
         for one in &extracted {
             for ((kind, name), item) in &one.components {
@@ -189,38 +274,22 @@ impl Upstream {
                 let Some(kind_map) = kind_map.as_object_mut() else {
                     return Err(ImportError::BadContract);
                 };
-                // Security schemes do not shape the generated code: their changes need no note.
-                if let Some(old) = kind_map.get(name)
-                    && kind != "securitySchemes"
-                    && without_text(old) != without_text(item)
-                    && !untouched.is_empty()
-                {
-                    let note = format!(
-                        "{kind}/{name} differs from the contract's; versions {} share it and now \
-                         use this file's definition",
-                        untouched.join(", ")
-                    );
-                    if !notes.contains(&note) {
-                        notes.push(note);
-                    }
-                }
                 kind_map.insert(name.clone(), item.clone());
             }
         }
         prune_unreferenced_components(&mut spec);
 
-        // Tags: those the operations use, described as the file or the contract describes them.
+        // Tags: those the operations use, as the contract describes them; a new one by its name
+        // only, since its description would be the file's.
         let mut tag_objects: BTreeMap<String, Value> = BTreeMap::new();
-        for source in [&spec, &self.spec] {
-            for tag in source
-                .get("tags")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(name) = tag.get("name").and_then(Value::as_str) {
-                    tag_objects.insert(name.to_string(), tag.clone());
-                }
+        for tag in spec
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = tag.get("name").and_then(Value::as_str) {
+                tag_objects.insert(name.to_string(), tag.clone());
             }
         }
         let used = used_tags(&spec);
@@ -258,6 +327,110 @@ impl Upstream {
             versions: self.versions.clone(),
             notes,
         })
+    }
+
+    /// The operation of `version` in `spec`, under any spelling.
+    fn operation_of<'a>(&self, spec: &'a Value, version: &ApiVersion) -> Option<&'a Value> {
+        self.contract
+            .versions_in(spec)
+            .into_iter()
+            .find(|s| &s.version == version)
+            .and_then(|s| {
+                spec.get("paths")?
+                    .get(&s.upstream_path)?
+                    .get(self.contract.method)
+            })
+    }
+
+    /// The components `extracted` brings that differ from `current`'s, in more than their texts,
+    /// while operations the import does not replace use them. Security schemes do not shape the
+    /// generated code and are left out.
+    fn shared_changes(
+        &self,
+        current: &Value,
+        imported: &BTreeSet<&ApiVersion>,
+        extracted: &[Extracted],
+    ) -> Vec<SharedChange> {
+        let users = self.users_of_components(current, imported);
+        let mut changes: Vec<SharedChange> = Vec::new();
+        for one in extracted {
+            for ((kind, name), item) in &one.components {
+                let component = format!("{kind}/{name}");
+                if kind == "securitySchemes" || changes.iter().any(|c| c.component == component) {
+                    continue;
+                }
+                let Some(old) = current
+                    .get("components")
+                    .and_then(|c| c.get(kind))
+                    .and_then(|k| k.get(name))
+                else {
+                    continue;
+                };
+                if without_texts(old) == without_texts(item) {
+                    continue;
+                }
+                if let Some(shared_with) = users.get(&(kind.clone(), name.clone())) {
+                    changes.push(SharedChange {
+                        component,
+                        shared_with: shared_with.clone(),
+                        difference: difference(old, item),
+                    });
+                }
+            }
+        }
+        changes
+    }
+
+    /// For each component of `spec`, the operations the import does not replace that use it,
+    /// directly or through other components: each version of the contract's operation by its
+    /// version, oldest first, then any other operation by its method and path.
+    fn users_of_components(
+        &self,
+        spec: &Value,
+        imported: &BTreeSet<&ApiVersion>,
+    ) -> BTreeMap<(String, String), Vec<String>> {
+        let method = self.contract.method;
+        // Each operation, by its label, with the parameters shared at its path level.
+        let mut versions: Vec<(ApiVersion, &Value, Option<&Value>)> = Vec::new();
+        let mut others: Vec<(String, &Value, Option<&Value>)> = Vec::new();
+        for (path, item) in spec
+            .get("paths")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let Some(item) = item.as_object() else {
+                continue;
+            };
+            let shared = item.get("parameters");
+            for (op_method, op) in item.iter().filter(|(k, _)| crate::normalize::is_method(k)) {
+                match self.contract.recognize(path) {
+                    Some(s) if op_method == method && imported.contains(&s.version) => {}
+                    Some(s) if op_method == method => versions.push((s.version, op, shared)),
+                    _ => others.push((
+                        format!("{} {path}", op_method.to_ascii_uppercase()),
+                        op,
+                        shared,
+                    )),
+                }
+            }
+        }
+        versions.sort_by(|a, b| a.0.cmp(&b.0));
+        let labelled = versions
+            .into_iter()
+            .map(|(version, op, shared)| (version.to_string(), op, shared))
+            .chain(others);
+        let components = spec.get("components").cloned().unwrap_or_else(|| json!({}));
+        let mut users: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for (label, op, shared) in labelled {
+            for component in referenced_components(&components, std::iter::once(op).chain(shared)) {
+                let labels = users.entry(component).or_default();
+                if !labels.contains(&label) {
+                    labels.push(label.clone());
+                }
+            }
+        }
+        users
     }
 
     fn extract(&self, spelling: &Spelling) -> Result<Extracted, ImportError> {
@@ -398,16 +571,19 @@ fn each_operation(spec: &Value) -> impl Iterator<Item = &Value> {
         })
 }
 
-/// Drops the components no operation references, directly or through other components, and
-/// the security schemes no operation requires.
-fn prune_unreferenced_components(spec: &mut Value) {
-    let components = spec.get("components").cloned().unwrap_or_else(|| json!({}));
+/// The components that `roots` (operations, and lists of parameters) reference, directly or
+/// through other components, and the security schemes the operations require.
+fn referenced_components<'a>(
+    components: &Value,
+    roots: impl IntoIterator<Item = &'a Value>,
+) -> BTreeSet<(String, String)> {
     let mut keep: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut pending: Vec<Value> = each_operation(spec).cloned().collect();
-    for op in &pending {
-        for scheme in security_schemes(op) {
+    let mut pending: Vec<Value> = Vec::new();
+    for root in roots {
+        for scheme in security_schemes(root) {
             keep.insert(("securitySchemes".to_string(), scheme));
         }
+        pending.push(root.clone());
     }
     while let Some(value) = pending.pop() {
         let mut refs = Vec::new();
@@ -423,6 +599,14 @@ fn prune_unreferenced_components(spec: &mut Value) {
             }
         }
     }
+    keep
+}
+
+/// Drops the components no operation references, directly or through other components, and
+/// the security schemes no operation requires.
+fn prune_unreferenced_components(spec: &mut Value) {
+    let components = spec.get("components").cloned().unwrap_or_else(|| json!({}));
+    let keep = referenced_components(&components, each_operation(spec));
     if let Some(Value::Object(components)) = spec.get_mut("components") {
         for (kind, items) in components.iter_mut() {
             if let Some(items) = items.as_object_mut() {
@@ -433,17 +617,86 @@ fn prune_unreferenced_components(spec: &mut Value) {
     }
 }
 
-/// A value without `description`, `summary` and `example` keys: what it means to a program.
-fn without_text(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "description" | "summary" | "example"))
-                .map(|(k, v)| (k.clone(), without_text(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_text).collect()),
-        other => other.clone(),
+/// What differs between two definitions of a component, for people: the fields added, removed
+/// and changed, the fields that became required or optional, and any other key that changed.
+fn difference(old: &Value, new: &Value) -> String {
+    let (old, new) = (without_texts(old), without_texts(new));
+    let empty = Map::new();
+    let fields = |v: &Value| v.get("properties").and_then(Value::as_object).cloned();
+    let (old_fields, new_fields) = (fields(&old), fields(&new));
+    let (old_fields, new_fields) = (
+        old_fields.as_ref().unwrap_or(&empty),
+        new_fields.as_ref().unwrap_or(&empty),
+    );
+    let names = |keys: Vec<&String>| {
+        keys.into_iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    let mut part = |label: &str, keys: Vec<&String>| {
+        if !keys.is_empty() {
+            parts.push(format!("{label}: {}", names(keys)));
+        }
+    };
+    part(
+        "fields added",
+        new_fields
+            .keys()
+            .filter(|k| !old_fields.contains_key(*k))
+            .collect(),
+    );
+    part(
+        "fields removed",
+        old_fields
+            .keys()
+            .filter(|k| !new_fields.contains_key(*k))
+            .collect(),
+    );
+    part(
+        "fields changed",
+        new_fields
+            .iter()
+            .filter(|(k, v)| old_fields.get(*k).is_some_and(|o| o != *v))
+            .map(|(k, _)| k)
+            .collect(),
+    );
+    let required = |v: &Value| -> BTreeSet<String> {
+        v.get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
+    let (old_required, new_required) = (required(&old), required(&new));
+    part(
+        "now required",
+        new_required.difference(&old_required).collect(),
+    );
+    part(
+        "no longer required",
+        old_required.difference(&new_required).collect(),
+    );
+    let keys: BTreeSet<&String> = old
+        .as_object()
+        .into_iter()
+        .chain(new.as_object())
+        .flat_map(|m| m.keys())
+        .filter(|k| !matches!(k.as_str(), "properties" | "required"))
+        .collect();
+    part(
+        "also changed",
+        keys.into_iter()
+            .filter(|k| old.get(k.as_str()) != new.get(k.as_str()))
+            .collect(),
+    );
+    if parts.is_empty() {
+        "changed".to_string()
+    } else {
+        parts.join("; ")
     }
 }
 

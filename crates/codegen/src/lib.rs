@@ -18,6 +18,7 @@ pub mod contract;
 pub mod import;
 pub mod normalize;
 pub mod operations;
+mod texts;
 pub mod tls;
 pub mod version;
 
