@@ -139,3 +139,18 @@ async fn no_isolation_fails_every_row_of_a_rejected_batch() {
     assert_eq!(written, 99);
     assert!(all.contains("requests to isolate bad rows"), "{all}");
 }
+
+#[tokio::test]
+async fn a_failure_names_its_correlation_id_once() {
+    let (failed, all, _) = upsert_with_one_bad_stage(&["--no-isolation"]).await;
+    let id = failed[0]["correlation_id"].as_str().unwrap();
+    let shown: Vec<&str> = all.lines().filter(|l| l.starts_with("line ")).collect();
+    assert!(!shown.is_empty(), "{all}");
+    for line in shown {
+        assert_eq!(line.matches("correlation id").count(), 1, "{line}");
+    }
+    assert!(
+        all.contains(&format!("(HubSpot correlation id {id})")),
+        "{all}"
+    );
+}
