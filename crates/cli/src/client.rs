@@ -11,7 +11,8 @@ pub fn build(options: &UpsertOptions) -> Result<Client, String> {
         .base_url(options.base_url.clone())
         .rate_budget(options.rate)
         .timeout(options.timeout)
-        .allow_insecure_http(options.allow_insecure_http);
+        .allow_insecure_http(options.allow_insecure_http)
+        .isolate_rejected_inputs(options.isolate);
     builder = match &options.credentials {
         Credentials::Token(token) => builder.access_token(token.expose_secret()),
         credentials @ Credentials::OAuth { .. } => match credentials.oauth() {
@@ -92,6 +93,7 @@ mod tests {
             journal: None,
             resume: false,
             strict: false,
+            isolate: true,
         }
     }
 

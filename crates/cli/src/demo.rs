@@ -118,6 +118,7 @@ async fn demo(args: DemoArgs) -> Result<Ending, String> {
         journal: None,
         resume: false,
         strict: false,
+        isolate: true,
     };
 
     let mut worst = exit::OK;

@@ -182,6 +182,11 @@ struct UpsertArgs {
     /// Stop at the first bad row instead of reporting it and going on.
     #[arg(long)]
     strict: bool,
+    /// When HubSpot rejects a whole batch for some rows' values (a 400 listing invalid values, a
+    /// 409 on a unique value), fail every row of it with HubSpot's reason instead of resending
+    /// parts of it until only the bad rows fail (which costs a few more requests per bad row).
+    #[arg(long)]
+    no_isolation: bool,
 }
 
 /// OAuth credentials when a client id is given, a private app's token otherwise; never echoed.
@@ -284,6 +289,7 @@ fn upsert_options(args: UpsertArgs) -> Result<UpsertOptions, String> {
         journal: args.journal,
         resume: args.resume,
         strict: args.strict,
+        isolate: !args.no_isolation,
     })
 }
 

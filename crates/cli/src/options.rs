@@ -161,6 +161,9 @@ pub struct UpsertOptions {
     pub resume: bool,
     /// Stop at the first bad row.
     pub strict: bool,
+    /// Split a batch HubSpot rejects whole for some rows' data until each bad row stands
+    /// alone, so that the good ones are written.
+    pub isolate: bool,
 }
 
 impl fmt::Debug for UpsertOptions {

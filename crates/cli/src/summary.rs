@@ -73,17 +73,20 @@ fn print_failures(
             (Some(property), None) => format!(" property {property}:"),
             _ => String::new(),
         };
+        let message = failure.error_message.as_deref().unwrap_or("");
         writeln!(
             err,
             "line {} (id {:?}): {}:{property} {}{}",
             failure.line,
             failure.id,
             failure.error_category.as_deref().unwrap_or("FAILED"),
-            failure.error_message.as_deref().unwrap_or(""),
+            message,
             failure
                 .correlation_id
                 .as_ref()
-                .map(|c| format!(" (correlation id {c})"))
+                // A whole request's error already names its correlation id in its message.
+                .filter(|c| !message.contains(c.as_str()))
+                .map(|c| format!(" (HubSpot correlation id {c})"))
                 .unwrap_or_default()
         )?;
     }

@@ -86,3 +86,71 @@ async fn bad_values_fail_alone_with_their_line_property_and_code() {
     );
     assert!(all.contains("requests to isolate bad rows"), "{all}");
 }
+
+/// 100 rows at a valid stage but one (line 38) at `someday`, upserted against an emulator that
+/// rejects a batch holding a bad value whole; returns the report's failed lines, the summary
+/// and the records written.
+async fn upsert_with_one_bad_stage(extra: &[&str]) -> (Vec<serde_json::Value>, String, usize) {
+    let server = emulator(EmulatorConfig {
+        batch_errors: BatchErrors::Whole,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("projects.csv");
+    let mut csv = String::from("project_code,hs_name,hs_pipeline_stage\n");
+    for i in 0..100 {
+        let stage = if i == 36 { "someday" } else { "planned" };
+        csv.push_str(&format!("P-{i:03},Project {i},{stage}\n"));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let report = dir.path().join("report.ndjson");
+    let mut args = vec!["--report", report.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = upsert(&server.base_url(), &path, &args).await;
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    let failed = ndjson(&report)
+        .into_iter()
+        .filter(|l| l["outcome"] == "failed")
+        .collect();
+    (failed, all, server.record_count())
+}
+
+#[tokio::test]
+async fn no_isolation_fails_every_row_of_a_rejected_batch() {
+    let (failed, all, written) = upsert_with_one_bad_stage(&["--no-isolation"]).await;
+    // The bad row took the rows of its request with it, every one failing with HubSpot's
+    // reason for the whole batch; none of them was sent again.
+    assert!(failed.len() > 1, "{all}");
+    assert_eq!(failed.len() + written, 100, "{all}");
+    assert!(failed.iter().any(|l| l["line"] == 38), "{all}");
+    for line in &failed {
+        assert_eq!(line["status"], 400, "{line}");
+        assert_eq!(line["error_property"], "hs_pipeline_stage", "{line}");
+        assert_eq!(line["error_code"], "INVALID_OPTION", "{line}");
+    }
+    assert!(!all.contains("requests to isolate bad rows"), "{all}");
+
+    let (failed, all, written) = upsert_with_one_bad_stage(&[]).await;
+    assert_eq!(failed.len(), 1, "{all}");
+    assert_eq!(failed[0]["line"], 38);
+    assert_eq!(failed[0]["error_code"], "INVALID_OPTION");
+    assert_eq!(written, 99);
+    assert!(all.contains("requests to isolate bad rows"), "{all}");
+}
+
+#[tokio::test]
+async fn a_failure_names_its_correlation_id_once() {
+    let (failed, all, _) = upsert_with_one_bad_stage(&["--no-isolation"]).await;
+    let id = failed[0]["correlation_id"].as_str().unwrap();
+    let shown: Vec<&str> = all.lines().filter(|l| l.starts_with("line ")).collect();
+    assert!(!shown.is_empty(), "{all}");
+    for line in shown {
+        assert_eq!(line.matches("correlation id").count(), 1, "{line}");
+    }
+    assert!(
+        all.contains(&format!("(HubSpot correlation id {id})")),
+        "{all}"
+    );
+}

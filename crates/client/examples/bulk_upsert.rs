@@ -10,11 +10,14 @@
 //! `--rate-store redis://HOST:PORT/DB --rate-key NAME` shares the budget with every process
 //! using the same key; `--start N` gives each process its own range of records.
 //!
-//! `--bad-fraction 0.01 --seed 7` gives every record a `hs_target_due_date` and makes about 1%
-//! of them, at seeded positions, invalid (`2027-13-05` and the like): HubSpot rejects a batch holding one of
-//! them whole, and the client isolates the bad inputs. The line then also says how many inputs
-//! were bad, how many failed records name their property, and how many failed records were not
-//! bad ones (there should be none).
+//! `--bad-fraction 0.01 --seed 7` gives every record a `hs_target_due_date`, a
+//! `hs_pipeline_stage` (an allowed option, or blank) and a `hubspot_owner_id` (`0` to `9`), and
+//! makes about 1% of them, at seeded positions, bad in one of these properties, in turn: a
+//! month-13 date (`2027-13-05`), a stage that is no option (`someday`), an owner that is no
+//! number (`owner-7`). HubSpot rejects a batch holding one of them whole, and the client
+//! isolates the bad inputs. The line then also says how many inputs were bad (in all and by
+//! property), how many failed records name the property made bad, and how many failed records
+//! were not bad ones (there should be none).
 //!
 //! Exits 1 when any record failed.
 
@@ -87,8 +90,8 @@ struct Args {
     /// flight, and more threads mostly add wake-ups between them.
     #[arg(long, default_value_t = 0)]
     worker_threads: usize,
-    /// The share of records (0 to 1) given an invalid `hs_target_due_date`; with any value,
-    /// every record carries a due date.
+    /// The share of records (0 to 1) given an invalid due date, stage or owner; with any
+    /// value, every record carries all three.
     #[arg(long, value_parser = parse_fraction)]
     bad_fraction: Option<f64>,
     /// Seed of the bad records' positions and values: the same seed gives the same records.
@@ -103,16 +106,27 @@ fn parse_fraction(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Which records carry an invalid due date, and what every record's due date is. A record's
+/// Which records are bad, in which property, and what every record's values are. A record's
 /// fate depends only on the seed and its position, so that the counts can be checked record
 /// by record as the outcomes come back.
 #[derive(Clone, Copy)]
-struct DueDates {
+struct BadRecords {
     bad_fraction: f64,
     seed: u64,
 }
 
-impl DueDates {
+/// The stages good records carry, one each: allowed options of the emulator's default schema,
+/// or blank (which clears the stage), as 2 in 5 rows of a real export leave it.
+const STAGES: [&str; 5] = ["planned", "in_progress", "done", "", ""];
+
+/// The properties a bad record is bad in, in turn.
+const BAD_PROPERTIES: [&str; 3] = [
+    "hs_target_due_date",
+    "hs_pipeline_stage",
+    "hubspot_owner_id",
+];
+
+impl BadRecords {
     /// SplitMix64 of the seed and the position: uniform bits, reproducible.
     fn bits(self, position: u64) -> u64 {
         let mut z = self
@@ -123,34 +137,60 @@ impl DueDates {
         z ^ (z >> 31)
     }
 
-    fn is_bad(self, position: u64) -> bool {
+    /// The property the record at `position` is bad in, if it is bad.
+    fn bad_property(self, position: u64) -> Option<&'static str> {
+        let bits = self.bits(position);
         // The top 53 bits as a fraction in [0, 1).
-        ((self.bits(position) >> 11) as f64 / (1u64 << 53) as f64) < self.bad_fraction
+        let bad = ((bits >> 11) as f64 / (1u64 << 53) as f64) < self.bad_fraction;
+        bad.then(|| BAD_PROPERTIES[((bits >> 4) % 3) as usize])
     }
 
-    /// A valid date in 2027 or, for a bad record, a month-13 one like HubSpot's users type.
-    fn value(self, position: u64) -> String {
+    /// The record's due date, stage and owner: valid ones, like the values of every good
+    /// record, but for the property it is bad in, which holds a value like HubSpot's users
+    /// type: a month-13 date, a stage that is no option, an owner that is no number. The bad
+    /// owner holds a good owner's digit, and the good stages are all listed in HubSpot's
+    /// message about a bad one: only exact evidence tells the bad input from the good ones.
+    fn values(self, position: u64) -> [(&'static str, String); 3] {
         let bits = self.bits(position);
         let day = 1 + (bits % 28);
-        if self.is_bad(position) {
+        let owner = (bits >> 24) % 10;
+        let bad = self.bad_property(position);
+        let date = if bad == Some("hs_target_due_date") {
             format!("2027-13-{day:02}")
         } else {
             format!("2027-{:02}-{day:02}", 1 + (bits >> 8) % 12)
-        }
+        };
+        let stage = if bad == Some("hs_pipeline_stage") {
+            "someday".to_string()
+        } else {
+            STAGES[((bits >> 16) % STAGES.len() as u64) as usize].to_string()
+        };
+        let owner = if bad == Some("hubspot_owner_id") {
+            format!("owner-{owner}")
+        } else {
+            owner.to_string()
+        };
+        [
+            ("hs_target_due_date", date),
+            ("hs_pipeline_stage", stage),
+            ("hubspot_owner_id", owner),
+        ]
     }
 }
 
 /// What the bad records' run showed, beside the summary.
 #[derive(Default)]
 struct BadRecordCheck {
-    /// Inputs given an invalid due date.
+    /// Bad inputs.
     bad: u64,
+    /// Bad inputs by the property made bad, in the order of [`BAD_PROPERTIES`].
+    bad_by_property: [u64; 3],
     /// Bad inputs that ended created or updated.
     bad_written: u64,
     /// Failed records whose error names a property.
     failed_naming_a_property: u64,
-    /// Failed records whose error names `hs_target_due_date`.
-    failed_naming_the_due_date: u64,
+    /// Failed bad records whose error names the property made bad.
+    failed_naming_the_bad_property: u64,
     /// Failed records that were not bad ones.
     failed_not_bad: u64,
 }
@@ -245,7 +285,7 @@ async fn run(args: Args) -> ExitCode {
     };
 
     let id_property = args.id_property;
-    let due_dates = args.bad_fraction.map(|bad_fraction| DueDates {
+    let bad_records = args.bad_fraction.map(|bad_fraction| BadRecords {
         bad_fraction,
         seed: args.seed,
     });
@@ -253,8 +293,10 @@ async fn run(args: Args) -> ExitCode {
     let inputs = futures::stream::iter(start..start.saturating_add(args.count)).map(move |i| {
         let mut input = UpsertInput::new(id_property.as_str(), format!("PRJ-{i:09}"))
             .property("hs_name", format!("Project {i}"));
-        if let Some(due_dates) = due_dates {
-            input = input.property("hs_target_due_date", due_dates.value(i));
+        if let Some(bad_records) = bad_records {
+            for (name, value) in bad_records.values(i) {
+                input = input.property(name, value);
+            }
         }
         (i, input)
     });
@@ -266,19 +308,23 @@ async fn run(args: Args) -> ExitCode {
     futures::pin_mut!(reports);
     while let Some(report) = reports.next().await {
         summary.add(&report);
-        let Some(due_dates) = due_dates else {
+        let Some(bad_records) = bad_records else {
             continue;
         };
         for record in &report.outcomes {
-            let bad = due_dates.is_bad(record.tag);
+            let bad_property = bad_records.bad_property(record.tag);
+            let bad = bad_property.is_some();
             check.bad += u64::from(bad);
+            if let Some(at) = BAD_PROPERTIES.iter().position(|p| Some(*p) == bad_property) {
+                check.bad_by_property[at] += 1;
+            }
             match &record.outcome {
                 Outcome::Failed(error) => {
                     check.failed_not_bad += u64::from(!bad);
                     if let Some(property) = &error.property {
                         check.failed_naming_a_property += 1;
-                        check.failed_naming_the_due_date +=
-                            u64::from(property == "hs_target_due_date");
+                        check.failed_naming_the_bad_property +=
+                            u64::from(Some(property.as_str()) == bad_property);
                     }
                 }
                 outcome if outcome.is_success() => check.bad_written += u64::from(bad),
@@ -309,11 +355,17 @@ async fn run(args: Args) -> ExitCode {
         "token_refreshes": client.token_refreshes(),
         "stopped": summary.stopped.as_ref().map(|reason| reason.to_string()),
     });
-    if due_dates.is_some() {
+    if bad_records.is_some() {
         line["bad_records"] = check.bad.into();
+        line["bad_by_property"] = BAD_PROPERTIES
+            .iter()
+            .zip(check.bad_by_property)
+            .map(|(name, count)| (name.to_string(), serde_json::Value::from(count)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
         line["bad_written"] = check.bad_written.into();
         line["failed_naming_a_property"] = check.failed_naming_a_property.into();
-        line["failed_naming_the_due_date"] = check.failed_naming_the_due_date.into();
+        line["failed_naming_the_bad_property"] = check.failed_naming_the_bad_property.into();
         line["failed_not_bad"] = check.failed_not_bad.into();
     }
     println!("{line}");

@@ -60,11 +60,31 @@ pub(crate) fn is_unanswered(error: &Error) -> bool {
 /// (`Property values were not valid: [{"isValid":false,"message":…,"error":…,"name":…}]`).
 /// Returns nothing when the message carries no such list.
 pub(crate) fn property_errors(message: &str) -> Vec<PropertyError> {
+    property_entries(message)
+        .into_iter()
+        .map(|entry| entry.error)
+        .collect()
+}
+
+/// One entry of the list HubSpot embeds in a validation message: the property's error, and
+/// the value HubSpot quotes back as `propertyValue` when it does.
+pub(crate) struct PropertyEntry {
+    pub(crate) error: PropertyError,
+    /// The refused value exactly as HubSpot gives it (a number or a boolean as its JSON text).
+    pub(crate) value: Option<String>,
+}
+
+/// The entries of the list HubSpot embeds in a validation message; nothing when the message
+/// carries no such list.
+pub(crate) fn property_entries(message: &str) -> Vec<PropertyEntry> {
     #[derive(serde::Deserialize)]
     struct Entry {
         name: Option<String>,
         error: Option<String>,
         message: Option<String>,
+        // Any JSON value: a value of another type must not lose the whole list.
+        #[serde(rename = "propertyValue")]
+        property_value: Option<Value>,
     }
     let Some(start) = message.find('[') else {
         return Vec::new();
@@ -81,10 +101,18 @@ pub(crate) fn property_errors(message: &str) -> Vec<PropertyError> {
     entries
         .into_iter()
         .filter_map(|entry| {
-            Some(PropertyError {
-                name: entry.name?,
-                code: entry.error,
-                message: entry.message,
+            let value = match entry.property_value {
+                Some(Value::String(text)) => Some(text),
+                Some(value @ (Value::Number(_) | Value::Bool(_))) => Some(value.to_string()),
+                _ => None,
+            };
+            Some(PropertyEntry {
+                error: PropertyError {
+                    name: entry.name?,
+                    code: entry.error,
+                    message: entry.message,
+                },
+                value,
             })
         })
         .collect()
