@@ -1,9 +1,12 @@
 //! Where access tokens come from: a private app's static token, an OAuth app's credentials
 //! (refreshed ahead of expiry, once for every request in flight and every clone), or the
-//! caller's own [`TokenSource`].
+//! caller's own [`TokenSource`]; and [`write_refresh_token_file`], to keep a rotated refresh
+//! token.
 
 use std::fmt;
 use std::future::Future;
+use std::io::Write;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -327,6 +330,49 @@ impl TokenSource for OAuthSource {
     }
 }
 
+/// Replaces the file at `path` with `refresh_token` and a newline, atomically and readable by
+/// its owner only: the token goes to a new file in the same directory (mode `0600` on Unix
+/// from the start), is flushed to disk, and the new file is renamed over `path`. A crash leaves
+/// the old token or the new one, never a part of either, and no other user can read it.
+///
+/// Meant for [`OAuthCredentials::on_refresh_token`]: HubSpot may stop accepting the old
+/// refresh token once it has handed out a new one, so the new one must be kept. An error says
+/// which step failed; it never holds the token.
+///
+/// ```no_run
+/// use hubspot_projects::{OAuthCredentials, write_refresh_token_file};
+/// let credentials = OAuthCredentials::new("client-id", "client-secret", "refresh-token")
+///     .on_refresh_token(|rotated| {
+///         if let Err(error) = write_refresh_token_file("refresh-token.txt", rotated) {
+///             eprintln!("the rotated refresh token could not be kept: {error}");
+///         }
+///     });
+/// # let _ = credentials;
+/// ```
+pub fn write_refresh_token_file(
+    path: impl AsRef<Path>,
+    refresh_token: &SecretString,
+) -> std::io::Result<()> {
+    let path = path.as_ref();
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".refresh-token-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let mut file = builder.tempfile_in(dir)?;
+    file.write_all(refresh_token.expose_secret().as_bytes())?;
+    file.write_all(b"\n")?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,5 +469,30 @@ mod tests {
         for secret in ["the-secret", "the-refresh", "the-access"] {
             assert!(!shown.contains(secret), "{shown}");
         }
+    }
+
+    #[test]
+    fn a_refresh_token_file_is_replaced_whole_and_kept_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("refresh");
+        std::fs::write(&path, "old-token\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        write_refresh_token_file(&path, &SecretString::from("new-token".to_string())).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new-token\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // No temporary file left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A directory that does not exist: an error, and nothing written.
+        let missing = dir.path().join("missing").join("refresh");
+        assert!(write_refresh_token_file(&missing, &SecretString::from("x".to_string())).is_err());
     }
 }
