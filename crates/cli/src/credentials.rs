@@ -2,9 +2,8 @@
 //! refresh token. Secrets come from the environment or from files, never from flags that show
 //! in `ps`; a refresh token HubSpot rotates is written back to its file.
 
-use hubspot_projects::{ExposeSecret, OAuthCredentials, SecretString};
+use hubspot_projects::{ExposeSecret, OAuthCredentials, SecretString, write_refresh_token_file};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The environment variable holding a private app's token.
@@ -91,7 +90,7 @@ impl Credentials {
             )
             .on_refresh_token(move |rotated| match &file {
                 Some(path) => {
-                    if let Err(error) = write_secret_file(path, rotated) {
+                    if let Err(error) = write_refresh_token_file(path, rotated) {
                         tracing::error!(
                             path = %path.display(),
                             %error,
@@ -107,53 +106,21 @@ impl Credentials {
     }
 }
 
-/// Replaces `path` with `secret` atomically (a new file renamed over it), readable and writable
-/// by the owner only.
-pub fn write_secret_file(path: &Path, secret: &SecretString) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".refresh-token-")
-        .tempfile_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(secret.expose_secret().as_bytes())?;
-    file.write_all(b"\n")?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_secret_file_is_replaced_whole_and_kept_private() {
+    fn a_secret_file_gives_its_first_line_and_an_empty_one_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("refresh");
-        std::fs::write(&path, "old-token\n").unwrap();
-        write_secret_file(&path, &SecretString::from("new-token".to_string())).unwrap();
+        std::fs::write(&path, "  the-token  \nsecond line\n").unwrap();
         assert_eq!(
             read_secret_file(&path, "refresh token")
                 .unwrap()
                 .expose_secret(),
-            "new-token"
+            "the-token"
         );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        // No temporary file left behind.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         std::fs::write(&path, "\n").unwrap();
         assert!(read_secret_file(&path, "refresh token").is_err());
     }

@@ -1,6 +1,7 @@
 //! An OAuth app's long run through the binary: tokens that expire are refreshed, a rotated
 //! refresh token is written back to its file, a revoked one stops the run for a resume, and
-//! no secret appears in anything the run writes.
+//! no secret (the client secret, any refresh token, any access token) appears in anything the
+//! runs print at trace level or write.
 
 mod common;
 
@@ -28,11 +29,13 @@ fn oauth_config(ttl: Duration, rotate: bool) -> EmulatorConfig {
 }
 
 /// An OAuth run of `file`: the client id as a flag, the secret from the environment, the
-/// refresh token from a file; no private-app token anywhere.
+/// refresh token from a file; no private-app token anywhere. Logs at TRACE, for the secrets
+/// checks.
 async fn oauth_upsert(base_url: &str, file: &Path, refresh_file: &Path, extra: &[&str]) -> Output {
     cli()
         .env_remove("HUBSPOT_ACCESS_TOKEN")
         .env("HUBSPOT_CLIENT_SECRET", SECRET)
+        .env("RUST_LOG", "trace")
         .args([
             "upsert",
             file.to_str().unwrap(),
@@ -62,6 +65,54 @@ fn holds_access_token(text: &str) -> bool {
             .count()
             == 64
     })
+}
+
+/// What a run printed: stdout, then stderr.
+fn printed(output: &Output) -> [String; 2] {
+    [
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ]
+}
+
+/// The text of every file under `dir` (report, journal, input, anything else a run left),
+/// except `skip`, the refresh token's own file.
+fn files_under(dir: &Path, skip: &Path) -> Vec<(String, String)> {
+    let mut texts = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path != skip {
+                let bytes = std::fs::read(&path).unwrap();
+                texts.push((
+                    path.display().to_string(),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                ));
+            }
+        }
+    }
+    texts
+}
+
+/// Fails when any of `texts` (named) holds one of `secrets` or an access token; says which
+/// text, never the secret.
+fn assert_no_secret(texts: &[(String, String)], secrets: &[String]) {
+    assert!(secrets.iter().all(|s| !s.is_empty()));
+    for (name, text) in texts {
+        for (n, secret) in secrets.iter().enumerate() {
+            assert!(
+                !text.contains(secret.as_str()),
+                "secret #{n} leaked into {name}"
+            );
+        }
+        assert!(
+            !holds_access_token(text),
+            "an access token leaked into {name}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,7 +167,10 @@ async fn two_hundred_thousand_rows_with_five_second_tokens_and_rotation() {
         2_000 + counters.expired_token_rejections,
         "{counters:?}"
     );
-    assert!(counters.expired_token_rejections <= counters.refreshes);
+    assert!(
+        counters.expired_token_rejections <= counters.refreshes,
+        "{counters:?}"
+    );
     // The last rotated refresh token was written back, owner-only, and it works.
     let kept = std::fs::read_to_string(&refresh_file)
         .unwrap()
@@ -133,20 +187,32 @@ async fn two_hundred_thousand_rows_with_five_second_tokens_and_rotation() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    // No secret in anything the run wrote: stdout, stderr at trace level, report, journal.
-    let everything = [
-        stdout,
-        String::from_utf8_lossy(&output.stderr).to_string(),
-        std::fs::read_to_string(&report).unwrap(),
-        std::fs::read_to_string(&journal).unwrap(),
+    // Every refresh token the emulator handed out, the last of them the one kept.
+    let issued = server.issued_refresh_tokens();
+    assert_eq!(issued.len() as u64, counters.refresh_tokens_rotated);
+    assert_eq!(issued.last(), Some(&kept));
+    // No secret in anything the run wrote: stdout, stderr at trace level, report, journal and
+    // any other file but the refresh token's own.
+    let [stdout, stderr] = printed(&output);
+    assert!(stderr.contains("TRACE"), "trace logging was on");
+    let mut everything = vec![
+        ("stdout".to_string(), stdout),
+        ("stderr".to_string(), stderr),
     ];
-    assert!(everything[1].contains("TRACE"), "trace logging was on");
-    for text in &everything {
-        for secret in [SECRET, REFRESH, kept.as_str()] {
-            assert!(!text.contains(secret), "a secret leaked");
-        }
-        assert!(!holds_access_token(text), "an access token leaked");
-    }
+    everything.extend(files_under(dir.path(), &refresh_file));
+    assert!(
+        everything
+            .iter()
+            .any(|(name, _)| name.ends_with("report.ndjson"))
+    );
+    assert!(
+        everything
+            .iter()
+            .any(|(name, _)| name.ends_with("run.journal"))
+    );
+    let mut secrets = vec![SECRET.to_string(), REFRESH.to_string()];
+    secrets.extend(issued);
+    assert_no_secret(&everything, &secrets);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,6 +245,13 @@ async fn a_revoked_refresh_token_stops_the_run_and_resume_after_a_fix_finishes()
     let (output, ()) = tokio::join!(run, revoke);
     let all = text(&output);
     assert_eq!(output.status.code(), Some(3), "{all}");
+    let [stdout, stderr] = printed(&output);
+    assert!(stderr.contains("TRACE"), "trace logging was on");
+    let mut everything = vec![
+        ("stdout of the stopped run".to_string(), stdout),
+        ("stderr of the stopped run".to_string(), stderr),
+    ];
+    everything.extend(files_under(dir.path(), &refresh_file));
     assert!(all.contains("BAD_REFRESH_TOKEN"), "{all}");
     let lines = ndjson(&report);
     assert_eq!(lines.len(), 20_000);
@@ -206,6 +279,17 @@ async fn a_revoked_refresh_token_stops_the_run_and_resume_after_a_fix_finishes()
     assert_eq!(server.record_count(), 20_000);
     let lines = ndjson(&report);
     assert_eq!(count_outcome(&lines, "created"), 20_000);
+
+    // No secret in anything either run wrote, at trace level: the client secret, the revoked
+    // refresh token, the one that fixed it, and any the emulator handed out.
+    let [stdout, stderr] = printed(&output);
+    assert!(stderr.contains("TRACE"), "trace logging was on");
+    everything.push(("stdout of the resume".to_string(), stdout));
+    everything.push(("stderr of the resume".to_string(), stderr));
+    everything.extend(files_under(dir.path(), &refresh_file));
+    let mut secrets = vec![SECRET.to_string(), REFRESH.to_string(), SPARE.to_string()];
+    secrets.extend(server.issued_refresh_tokens());
+    assert_no_secret(&everything, &secrets);
 }
 
 #[tokio::test]

@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use futures::StreamExt;
 use hubspot_projects::{
-    Client, ExposeSecret, OAuthCredentials, Outcome, RateBudget, RedisBudget, Summary, UpsertInput,
+    Client, OAuthCredentials, Outcome, RateBudget, RedisBudget, Summary, UpsertInput,
+    write_refresh_token_file,
 };
 
 // An application picks its allocator. glibc's malloc spends much of a bulk upsert on its arena
@@ -244,12 +245,12 @@ fn client(args: &Args) -> Result<Client, String> {
             let file = args.refresh_token_file.clone();
             let credentials = OAuthCredentials::new(client_id.clone(), secret_value, refresh)
                 .on_refresh_token(move |rotated| {
-                    if let Some(path) = &file {
-                        // A plain rewrite: the CLI's refresh-token file handling is the one to
-                        // copy for production use (atomic, owner-only).
-                        if let Err(e) = std::fs::write(path, rotated.expose_secret()) {
-                            eprintln!("error: the rotated refresh token could not be kept: {e}");
-                        }
+                    // Atomic and owner-only, as the CLI keeps it: HubSpot may refuse the old
+                    // token from now on, so the new one must survive this process.
+                    if let Some(path) = &file
+                        && let Err(e) = write_refresh_token_file(path, rotated)
+                    {
+                        eprintln!("error: the rotated refresh token could not be kept: {e}");
                     }
                 });
             builder.oauth(credentials)

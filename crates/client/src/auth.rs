@@ -1,9 +1,12 @@
 //! Where access tokens come from: a private app's static token, an OAuth app's credentials
 //! (refreshed ahead of expiry, once for every request in flight and every clone), or the
-//! caller's own [`TokenSource`].
+//! caller's own [`TokenSource`]; and [`write_refresh_token_file`], to keep a rotated refresh
+//! token.
 
 use std::fmt;
 use std::future::Future;
+use std::io::Write;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,9 +78,20 @@ pub enum AuthError {
         /// Why, without any secret.
         message: String,
     },
-    /// For now: the token endpoint failed or did not answer in time. Retried like any request.
+    /// For now: the token endpoint answered with a failure (a 5xx, 429 or 408, or a body that
+    /// cannot be read). Retried like any request.
     #[error("{message}")]
     Unavailable {
+        /// Why, without any secret.
+        message: String,
+    },
+    /// For now, and nothing answered: the token endpoint could not be reached, or did not
+    /// answer in time. Retried like any request; and, like HubSpot's API answering nothing, it
+    /// counts toward [`unreachable_after`](crate::ClientBuilder::unreachable_after): once
+    /// nothing has answered for that long, the run stops and the rest is
+    /// [`NotAttempted::EndpointUnreachable`](crate::NotAttempted::EndpointUnreachable).
+    #[error("{message}")]
+    Unreachable {
         /// Why, without any secret.
         message: String,
     },
@@ -87,7 +101,10 @@ pub enum AuthError {
 ///
 /// The client asks [`token`](Self::token) before each request, and
 /// [`refresh`](Self::refresh) when HubSpot answers that the token it sent expired; it resends
-/// that request once with the new token.
+/// that request once with the new token. A source that cannot give a token returns
+/// [`AuthError::Refused`] to stop the run, [`AuthError::Unavailable`] to have the request
+/// retried, or [`AuthError::Unreachable`] when what it asks gave no answer at all (retried too,
+/// and stopping the run after the client's `unreachable_after`).
 pub trait TokenSource: Send + Sync + 'static {
     /// The token to send now.
     fn token(&self) -> TokenFuture<'_>;
@@ -225,6 +242,8 @@ pub(crate) type TokenEndpoint = Arc<
 struct Held {
     access: Option<(AccessToken, tokio::time::Instant, Duration)>,
     refresh_token: SecretString,
+    /// How the last refresh failed, if it did: the callers that waited for it share it.
+    failure: Option<AuthError>,
 }
 
 /// The OAuth token source: one refresh at a time, shared by every clone of a client.
@@ -235,6 +254,8 @@ pub(crate) struct OAuthSource {
     endpoint: TokenEndpoint,
     on_refresh_token: Option<RefreshTokenCallback>,
     refreshes: AtomicU64,
+    /// Refreshes tried, granted or not; changed only while `held` is locked.
+    attempts: AtomicU64,
 }
 
 impl OAuthSource {
@@ -251,10 +272,12 @@ impl OAuthSource {
             held: Mutex::new(Held {
                 access,
                 refresh_token: credentials.refresh_token,
+                failure: None,
             }),
             endpoint,
             on_refresh_token: credentials.on_refresh_token,
             refreshes: AtomicU64::new(0),
+            attempts: AtomicU64::new(0),
         }
     }
 
@@ -263,15 +286,30 @@ impl OAuthSource {
         self.refreshes.load(Ordering::Relaxed)
     }
 
+    /// The failure of a refresh tried since the caller asked (`asked`, the attempts counted
+    /// before it waited for the lock), if the last one failed. Callers that queued behind a
+    /// failing refresh share its failure, and each retries after its own backoff, instead of
+    /// asking a failing endpoint again one after the other: against an endpoint that does not
+    /// answer, each would wait out a whole timeout.
+    fn failed_since(&self, held: &Held, asked: u64) -> Option<AuthError> {
+        if self.attempts.load(Ordering::Acquire) == asked {
+            return None;
+        }
+        held.failure.clone()
+    }
+
     /// Refreshes while `held` is locked: one refresh at a time for everyone. A failure of the
     /// token endpoint is retried by the request that asked, like any failed request.
     async fn refresh_locked(&self, held: &mut Held) -> Result<AccessToken, AuthError> {
-        let issued = (self.endpoint)(
+        let result = (self.endpoint)(
             self.client_id.clone(),
             self.client_secret.clone(),
             held.refresh_token.clone(),
         )
-        .await?;
+        .await;
+        self.attempts.fetch_add(1, Ordering::Release);
+        held.failure = result.as_ref().err().cloned();
+        let issued = result?;
         self.refreshes.fetch_add(1, Ordering::Relaxed);
         if let Some(rotated) = issued.refresh_token
             && rotated.expose_secret() != held.refresh_token.expose_secret()
@@ -303,11 +341,15 @@ fn margin(lifetime: Duration) -> Duration {
 impl TokenSource for OAuthSource {
     fn token(&self) -> TokenFuture<'_> {
         Box::pin(async move {
+            let asked = self.attempts.load(Ordering::Acquire);
             let mut held = self.held.lock().await;
             if let Some((token, expires, lifetime)) = &held.access
                 && tokio::time::Instant::now() + margin(*lifetime) < *expires
             {
                 return Ok(token.clone());
+            }
+            if let Some(failure) = self.failed_since(&held, asked) {
+                return Err(failure);
             }
             self.refresh_locked(&mut held).await
         })
@@ -315,6 +357,7 @@ impl TokenSource for OAuthSource {
 
     fn refresh<'a>(&'a self, expired: &'a AccessToken) -> TokenFuture<'a> {
         Box::pin(async move {
+            let asked = self.attempts.load(Ordering::Acquire);
             let mut held = self.held.lock().await;
             // Another request refreshed meanwhile: its token is the fresh one.
             if let Some((token, _, _)) = &held.access
@@ -322,9 +365,55 @@ impl TokenSource for OAuthSource {
             {
                 return Ok(token.clone());
             }
+            if let Some(failure) = self.failed_since(&held, asked) {
+                return Err(failure);
+            }
             self.refresh_locked(&mut held).await
         })
     }
+}
+
+/// Replaces the file at `path` with `refresh_token` and a newline, atomically and readable by
+/// its owner only: the token goes to a new file in the same directory (mode `0600` on Unix
+/// from the start), is flushed to disk, and the new file is renamed over `path`. A crash leaves
+/// the old token or the new one, never a part of either, and no other user can read it.
+///
+/// Meant for [`OAuthCredentials::on_refresh_token`]: HubSpot may stop accepting the old
+/// refresh token once it has handed out a new one, so the new one must be kept. An error says
+/// which step failed; it never holds the token.
+///
+/// ```no_run
+/// use hubspot_projects::{OAuthCredentials, write_refresh_token_file};
+/// let credentials = OAuthCredentials::new("client-id", "client-secret", "refresh-token")
+///     .on_refresh_token(|rotated| {
+///         if let Err(error) = write_refresh_token_file("refresh-token.txt", rotated) {
+///             eprintln!("the rotated refresh token could not be kept: {error}");
+///         }
+///     });
+/// # let _ = credentials;
+/// ```
+pub fn write_refresh_token_file(
+    path: impl AsRef<Path>,
+    refresh_token: &SecretString,
+) -> std::io::Result<()> {
+    let path = path.as_ref();
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".refresh-token-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let mut file = builder.tempfile_in(dir)?;
+    file.write_all(refresh_token.expose_secret().as_bytes())?;
+    file.write_all(b"\n")?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -423,5 +512,75 @@ mod tests {
         for secret in ["the-secret", "the-refresh", "the-access"] {
             assert!(!shown.contains(secret), "{shown}");
         }
+    }
+
+    #[tokio::test]
+    async fn callers_queued_behind_a_failing_refresh_share_its_failure() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
+        let endpoint: TokenEndpoint = Arc::new(move |_, _, _| {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                // Let concurrent callers pile up on the lock.
+                tokio::task::yield_now().await;
+                if n == 0 {
+                    return Err(AuthError::Unreachable {
+                        message: "timed out".into(),
+                    });
+                }
+                Ok(Issued {
+                    access_token: AccessToken::new(format!("access-{n}")),
+                    expires_in: Duration::from_secs(1800),
+                    refresh_token: None,
+                })
+            })
+        });
+        let source = Arc::new(OAuthSource::new(
+            OAuthCredentials::new("id", "secret", "refresh"),
+            endpoint,
+        ));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let source = source.clone();
+                tokio::spawn(async move { source.token().await })
+            })
+            .collect();
+        for task in tasks {
+            assert!(matches!(
+                task.await.unwrap(),
+                Err(AuthError::Unreachable { .. })
+            ));
+        }
+        // One call to the endpoint for the twenty callers that waited for it.
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // A caller that asks after the failure tries again.
+        assert_eq!(source.token().await.unwrap().expose(), "access-1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(source.refreshes(), 1);
+    }
+
+    #[test]
+    fn a_refresh_token_file_is_replaced_whole_and_kept_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("refresh");
+        std::fs::write(&path, "old-token\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        write_refresh_token_file(&path, &SecretString::from("new-token".to_string())).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new-token\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // No temporary file left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // A directory that does not exist: an error, and nothing written.
+        let missing = dir.path().join("missing").join("refresh");
+        assert!(write_refresh_token_file(&missing, &SecretString::from("x".to_string())).is_err());
     }
 }

@@ -48,7 +48,9 @@ pub(crate) fn decide(error: &Error) -> Decision {
 }
 
 /// Whether the failure means no answer came from HubSpot at all (nothing on the other end, or
-/// nothing in time), which is what counts toward giving up on an unreachable endpoint.
+/// nothing in time), which is what counts toward giving up on an unreachable endpoint. (The
+/// OAuth token endpoint's failures are told apart before they become errors:
+/// [`AuthError::Unreachable`](crate::AuthError::Unreachable).)
 pub(crate) fn is_unanswered(error: &Error) -> bool {
     matches!(
         error,

@@ -219,7 +219,8 @@ impl ClientBuilder {
     }
 
     /// How long a run keeps trying when HubSpot gives no answer at all (connection refused,
-    /// timeouts) before it stops and reports the rest
+    /// timeouts), from its API or from its OAuth token endpoint, before it stops and reports
+    /// the rest
     /// [`NotAttempted::EndpointUnreachable`](crate::NotAttempted::EndpointUnreachable);
     /// defaults to [`DEFAULT_UNREACHABLE_AFTER`].
     pub fn unreachable_after(mut self, after: Duration) -> Self {

@@ -54,7 +54,8 @@ impl std::ops::AddAssign for Tally {
 /// run stops. Each attempt takes a slot in flight, then a pacing slot, then goes out at once.
 ///
 /// Stops the run (for every batch) on HubSpot's daily limit, a refused token (401, 403), and an
-/// endpoint that has answered nothing for longer than the client's `unreachable_after`.
+/// endpoint (the API's, or the OAuth token endpoint's) that has answered nothing for longer
+/// than the client's `unreachable_after`.
 pub(crate) async fn send(
     shared: &Shared,
     stop: &RunStop,
@@ -90,9 +91,17 @@ pub(crate) async fn send(
             Err(AuthError::Refused { message }) => {
                 return Err(Unanswered::Stopped(refused(stop, message)));
             }
-            Err(AuthError::Unavailable { message }) => {
+            Err(failure @ (AuthError::Unavailable { .. } | AuthError::Unreachable { .. })) => {
                 drop(slot);
-                let error = Error::TokenUnavailable { message };
+                let unanswered = matches!(failure, AuthError::Unreachable { .. });
+                let error = Error::TokenUnavailable {
+                    message: failure.to_string(),
+                };
+                // A token endpoint that answers nothing stops the run like an API that answers
+                // nothing. Nothing of this batch was sent: it is not attempted, like the rest.
+                if unanswered && let Some(reason) = unreachable(shared, stop, &error) {
+                    return Err(Unanswered::Stopped(reason));
+                }
                 match retry_wait(shared, stop, &mut ceilings, &error, None, attempts).await {
                     Some(()) => continue,
                     None => return Err(Unanswered::Failed(error)),
@@ -140,7 +149,7 @@ pub(crate) async fn send(
                 Err(AuthError::Refused { message }) => {
                     return Err(Unanswered::Stopped(refused(stop, message)));
                 }
-                Err(AuthError::Unavailable { message }) => {
+                Err(AuthError::Unavailable { message } | AuthError::Unreachable { message }) => {
                     error = Error::TokenUnavailable { message };
                 }
             }
@@ -150,11 +159,7 @@ pub(crate) async fn send(
             Decision::Stop => return Err(stop_for(shared, stop, error).await),
             Decision::Retry => {}
         }
-        if is_unanswered(&error) && stop.silent_for() >= shared.unreachable_after {
-            stop.set(NotAttempted::EndpointUnreachable {
-                message: error.to_string(),
-                after: stop.silent_for(),
-            });
+        if is_unanswered(&error) && unreachable(shared, stop, &error).is_some() {
             return Err(Unanswered::Failed(error));
         }
         if retry_wait(shared, stop, &mut ceilings, &error, asked, attempts)
@@ -172,6 +177,20 @@ async fn token(shared: &Shared) -> Result<Option<AccessToken>, AuthError> {
         Some(auth) => auth.source().token().await.map(Some),
         None => Ok(None),
     }
+}
+
+/// Stops the run when nothing has answered for the client's `unreachable_after`, the last
+/// failure being `error` (one that got no answer); returns the stop's reason.
+fn unreachable(shared: &Shared, stop: &RunStop, error: &Error) -> Option<NotAttempted> {
+    let silent = stop.silent_for();
+    if silent < shared.unreachable_after {
+        return None;
+    }
+    stop.set(NotAttempted::EndpointUnreachable {
+        message: error.to_string(),
+        after: silent,
+    });
+    stop.reason()
 }
 
 /// No access token can be had, for good: the run stops.

@@ -83,6 +83,7 @@ mod token;
 
 pub use auth::{
     AccessToken, AuthError, OAuthCredentials, RefreshTokenCallback, TokenFuture, TokenSource,
+    write_refresh_token_file,
 };
 pub use client::Client;
 pub use config::{

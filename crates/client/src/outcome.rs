@@ -166,7 +166,8 @@ pub enum NotAttempted {
         /// HubSpot's message from the 429 that stopped the run.
         message: String,
     },
-    /// HubSpot could not be reached for longer than the client waits
+    /// HubSpot (its API, or its OAuth token endpoint) could not be reached for longer than the
+    /// client waits
     /// ([`ClientBuilder::unreachable_after`](crate::ClientBuilder::unreachable_after)).
     EndpointUnreachable {
         /// The last failure.

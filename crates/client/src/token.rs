@@ -11,7 +11,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::{AccessToken, AuthError, Issued, TokenEndpoint};
-use crate::classify::{error_from_answer, error_from_transport};
+use crate::classify::{error_from_answer, error_from_transport, is_unanswered};
 use crate::error::Error;
 
 /// The token endpoint of `base_url` in the OAuth contract's default version, called through
@@ -57,8 +57,15 @@ async fn refresh(
     operation: &'static hubspot_projects_api::Operation,
     request: &oauth::types::TokenRequest,
 ) -> Result<Issued, AuthError> {
-    let unavailable = |error: Error| AuthError::Unavailable {
-        message: format!("HubSpot's token endpoint: {error}"),
+    // Nothing answered (no connection, or no answer in time) counts toward the client's
+    // `unreachable_after`, as it does for the API; a failing answer is only retried.
+    let unavailable = |error: Error| {
+        let message = format!("HubSpot's token endpoint: {error}");
+        if is_unanswered(&error) {
+            AuthError::Unreachable { message }
+        } else {
+            AuthError::Unavailable { message }
+        }
     };
     let form = serde_urlencoded::to_string(request).map_err(|e| AuthError::Refused {
         message: format!("the OAuth credentials cannot be form-encoded: {e}"),

@@ -1,15 +1,21 @@
 //! OAuth apps against the emulator's token endpoint: tokens that expire mid-job are refreshed,
-//! once for everyone; a revoked refresh token stops the run; no secret is ever shown.
+//! once for everyone; a revoked refresh token stops the run; no secret is ever shown. And,
+//! against a loopback stand-in: a caller's own token source, a token endpoint that fails for a
+//! while, and one that stops answering.
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use httpmock::{Mock, MockServer};
 use hubspot_projects::{
-    Client, ExposeSecret, NotAttempted, OAuthCredentials, Outcome, RateBudget, UpsertInput,
+    AccessToken, Client, ExposeSecret, NotAttempted, OAuthCredentials, Outcome, RateBudget,
+    RetryPolicy, TokenFuture, TokenSource, UpsertInput,
 };
 use hubspot_projects_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Latency, OAuthClient};
+use serde_json::json;
 
 const CLIENT_ID: &str = "app-7";
 const SECRET: &str = "client-secret-7f3a";
@@ -220,8 +226,11 @@ async fn no_secret_appears_in_logs_debug_output_or_errors() {
         logs.text(),
     ];
     texts.extend(refused.outcomes.iter().map(|o| format!("{:?}", o.outcome)));
-    let log = texts.last().unwrap();
-    assert!(!log.is_empty());
+    // The log was captured, at TRACE, from both runs: the checks below read it.
+    let log = logs.text();
+    assert!(log.contains("TRACE"), "{log}");
+    assert!(log.contains("HubSpot rotated the refresh token"), "{log}");
+    assert!(log.contains("sending stops"), "{log}");
     let mut secrets = vec![
         SECRET.to_string(),
         REFRESH.to_string(),
@@ -244,4 +253,261 @@ async fn no_secret_appears_in_logs_debug_output_or_errors() {
             "an access token leaked: {text}"
         );
     }
+}
+
+/// A caller's own token source: it hands out its current token, and on `refresh` switches to
+/// the next one, noting which token HubSpot said expired.
+struct CallersSource {
+    current: Mutex<String>,
+    tokens_asked: AtomicUsize,
+    expired_heard: Mutex<Vec<String>>,
+}
+
+impl TokenSource for CallersSource {
+    fn token(&self) -> TokenFuture<'_> {
+        self.tokens_asked.fetch_add(1, Ordering::SeqCst);
+        let token = self.current.lock().unwrap().clone();
+        Box::pin(async move { Ok(AccessToken::new(token)) })
+    }
+
+    fn refresh<'a>(&'a self, expired: &'a AccessToken) -> TokenFuture<'a> {
+        self.expired_heard
+            .lock()
+            .unwrap()
+            .push(expired.expose().to_string());
+        let fresh = "callers-token-2".to_string();
+        *self.current.lock().unwrap() = fresh.clone();
+        Box::pin(async move { Ok(AccessToken::new(fresh)) })
+    }
+}
+
+/// HubSpot's 401 for an expired token.
+fn expired_token_answer() -> httpmock::HttpMockResponse {
+    common::json_response(
+        401,
+        &json!({"status":"error","message":"The OAuth token used to make this call expired 2 second(s) ago.","correlationId":"c-exp","category":"EXPIRED_AUTHENTICATION"}),
+    )
+}
+
+/// The batch upsert on `server`, for requests bearing `token` only: each is written to `seen`
+/// and answered 200.
+fn api_for_token<'a>(server: &'a MockServer, token: &str, seen: &Arc<common::Seen>) -> Mock<'a> {
+    let seen = seen.clone();
+    server.mock(|when, then| {
+        when.method("POST")
+            .path(common::PATH)
+            .header("authorization", format!("Bearer {token}"));
+        then.respond_with(move |request| {
+            seen.count.fetch_add(1, Ordering::SeqCst);
+            common::echo(&seen, request)
+        });
+    })
+}
+
+#[tokio::test]
+async fn a_callers_token_source_gives_the_bearer_and_refreshes_after_an_expired_token_401() {
+    let server = MockServer::start();
+    // The first token is expired at HubSpot: every request bearing it meets the 401.
+    let expired = server.mock(|when, then| {
+        when.method("POST")
+            .path(common::PATH)
+            .header("authorization", "Bearer callers-token-1");
+        then.respond_with(|_| expired_token_answer());
+    });
+    let seen = Arc::new(common::Seen::default());
+    let fresh = api_for_token(&server, "callers-token-2", &seen);
+    let source = Arc::new(CallersSource {
+        current: Mutex::new("callers-token-1".into()),
+        tokens_asked: AtomicUsize::new(0),
+        expired_heard: Mutex::new(Vec::new()),
+    });
+    let client = Client::builder()
+        .token_source(source.clone())
+        .base_url(server.base_url())
+        .rate_budget(RateBudget::Unlimited)
+        .retry_policy(common::fast_retries(3))
+        .fixed_in_flight(1)
+        .build()
+        .unwrap();
+    let report = client.upsert(common::inputs(250)).await;
+    assert_eq!(report.summary.created, 250, "{:?}", report.summary);
+    // The first batch went with the caller's token, met the 401, and was sent again, once,
+    // with the token `refresh` gave; the other two went with the new token at once.
+    assert_eq!(expired.calls(), 1);
+    assert_eq!(fresh.calls(), 3);
+    assert_eq!(report.summary.requests, 4, "{:?}", report.summary);
+    assert_eq!(
+        *source.expired_heard.lock().unwrap(),
+        ["callers-token-1"],
+        "refresh heard which token expired"
+    );
+    // `token` was asked before every request, the resend included.
+    assert_eq!(source.tokens_asked.load(Ordering::SeqCst), 4);
+    // What the new token carried is what was written.
+    assert_eq!(seen.records.lock().unwrap().len(), 250);
+}
+
+/// The token endpoint's path, from the OAuth contract.
+const TOKEN_PATH: &str = hubspot_projects::api::operations::default_oauth_token().path;
+
+/// The token endpoint's answer granting `access` for `expires_in` seconds.
+fn granted(access: &str, expires_in: u64) -> serde_json::Value {
+    json!({
+        "token_type": "bearer",
+        "access_token": access,
+        "refresh_token": REFRESH,
+        "expires_in": expires_in,
+    })
+}
+
+/// An OAuth client of `server`, with quick retries.
+fn oauth_client(server: &MockServer) -> hubspot_projects::ClientBuilder {
+    Client::builder()
+        .oauth(OAuthCredentials::new(CLIENT_ID, SECRET, REFRESH))
+        .base_url(server.base_url())
+        .rate_budget(RateBudget::Unlimited)
+        .retry_policy(common::fast_retries(5))
+        .max_in_flight(4)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_answering_503_twice_is_retried_and_every_record_is_created() {
+    let server = MockServer::start();
+    let failing = server.mock(|when, then| {
+        when.method("POST").path(TOKEN_PATH);
+        then.status(503)
+            .header("content-type", "application/json")
+            .body(r#"{"status":"error","message":"Service Unavailable"}"#)
+            .up_to_n_times(2);
+    });
+    let token = server.mock(|when, then| {
+        when.method("POST")
+            .path(TOKEN_PATH)
+            .body_includes("grant_type=refresh_token");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(granted("access-after-503s", 1800).to_string());
+    });
+    let seen = Arc::new(common::Seen::default());
+    let api = api_for_token(&server, "access-after-503s", &seen);
+    let client = oauth_client(&server).build().unwrap();
+    let report = client.upsert(common::inputs(1_000)).await;
+    assert_eq!(report.summary.created, 1_000, "{:?}", report.summary);
+    assert_eq!(report.summary.failed, 0);
+    assert_eq!(failing.calls(), 2, "both 503s were met");
+    assert_eq!(token.calls(), 1, "one token, then, for every batch");
+    assert_eq!(client.token_refreshes(), 1);
+    assert_eq!(api.calls(), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_that_hangs_past_the_timeout_once_is_retried_and_every_record_is_created()
+{
+    let server = MockServer::start();
+    let timeout = Duration::from_millis(500);
+    // The first token request gets no answer within the client's timeout.
+    let hanging = server.mock(|when, then| {
+        when.method("POST").path(TOKEN_PATH);
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(granted("never-delivered", 1800).to_string())
+            .delay(Duration::from_secs(20))
+            .up_to_n_times(1);
+    });
+    let token = server.mock(|when, then| {
+        when.method("POST").path(TOKEN_PATH);
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(granted("access-after-a-hang", 1800).to_string());
+    });
+    let seen = Arc::new(common::Seen::default());
+    let api = api_for_token(&server, "access-after-a-hang", &seen);
+    let client = oauth_client(&server).timeout(timeout).build().unwrap();
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(BOUND, client.upsert(common::inputs(1_000)))
+        .await
+        .expect("a token endpoint that hangs once must not stall the run");
+    assert_eq!(report.summary.created, 1_000, "{:?}", report.summary);
+    assert_eq!(report.summary.failed, 0);
+    assert_eq!(hanging.calls(), 1);
+    assert_eq!(token.calls(), 1);
+    assert_eq!(api.calls(), 10);
+    // The hang was waited out to the timeout, not longer.
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= timeout && elapsed < Duration::from_secs(15),
+        "{elapsed:?}"
+    );
+}
+
+/// A bound on a whole run: a test that would stall fails instead of hanging the suite.
+const BOUND: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_that_stops_answering_stops_the_run_within_a_bounded_time() {
+    let server = MockServer::start();
+    // One token, for two seconds; after it, the token endpoint never answers in time.
+    let token = server.mock(|when, then| {
+        when.method("POST").path(TOKEN_PATH);
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(granted("the-only-access", 2).to_string())
+            .up_to_n_times(1);
+    });
+    let hanging = server.mock(|when, then| {
+        when.method("POST").path(TOKEN_PATH);
+        then.status(503).delay(Duration::from_secs(30));
+    });
+    let seen = Arc::new(common::Seen::default());
+    let api = api_for_token(&server, "the-only-access", &seen);
+    let unreachable_after = Duration::from_secs(2);
+    let client = Client::builder()
+        .oauth(OAuthCredentials::new(CLIENT_ID, SECRET, REFRESH))
+        .base_url(server.base_url())
+        .rate_budget("20/1s".parse().unwrap())
+        .timeout(Duration::from_millis(300))
+        // Retries enough to outlast the silence: the stop, not the retry policy, ends it.
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(50)
+                .with_base_delay(Duration::from_millis(50))
+                .with_max_delay(Duration::from_millis(400)),
+        )
+        .unreachable_after(unreachable_after)
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(BOUND, client.upsert(inputs(50_000)))
+        .await
+        .expect("a token endpoint that never answers must not stall the run");
+    let elapsed = started.elapsed();
+    let summary = &report.summary;
+    assert_eq!(summary.total(), 50_000, "every input has an outcome");
+    assert!(summary.created >= 100, "{summary:?}");
+    assert_eq!(summary.created as usize, seen.records.lock().unwrap().len());
+    assert_eq!(summary.failed, 0, "{summary:?}");
+    let reason = match &summary.stopped {
+        Some(reason @ NotAttempted::EndpointUnreachable { message, after, .. })
+            if message.contains("token endpoint") && *after >= unreachable_after =>
+        {
+            reason.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(summary.not_attempted, 50_000 - summary.created);
+    assert!(summary.not_attempted > 40_000, "{summary:?}");
+    assert!(
+        report
+            .outcomes
+            .iter()
+            .filter(|o| !matches!(o.outcome, Outcome::Created { .. }))
+            .all(|o| o.outcome == Outcome::NotAttempted(reason.clone())),
+        "the rest is not attempted, with the reason"
+    );
+    // The token expired 1.8 s in (refreshed a tenth of its lifetime ahead); two seconds of
+    // silence later the run stops: well within the bound.
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    assert_eq!(token.calls(), 1);
+    assert!(hanging.calls() >= 1);
+    assert_eq!(api.calls() as u64, summary.requests);
 }

@@ -1,6 +1,8 @@
 //! Many clients, one HubSpot budget, kept in a real Redis: each client here has its own
 //! connection and pacer and shares nothing in memory with the others, as separate processes
-//! would. (The CLI's tests run the same with four separate processes.)
+//! would. They stay within the budget together, hear of HubSpot's daily stop and of a tighter
+//! budget HubSpot announces, and send nothing unpaced when Redis dies. (The CLI's tests run
+//! the same with four separate processes.)
 
 #[path = "common/redis.rs"]
 mod redis_server;
@@ -8,7 +10,7 @@ mod redis_server;
 use std::time::Duration;
 
 use futures::future::join_all;
-use hubspot_projects::{Client, NotAttempted, RedisBudget, Summary, UpsertInput};
+use hubspot_projects::{Client, NotAttempted, RateBudget, RedisBudget, Summary, UpsertInput};
 use hubspot_projects_emulator::{Emulator, EmulatorConfig, EmulatorHandle, Latency};
 use redis_server::RedisServer;
 
@@ -182,4 +184,67 @@ async fn redis_killed_mid_run_sends_nothing_unpaced_and_a_resume_finishes() {
     assert_eq!(resumed.summary.created + resumed.summary.updated, 12_000);
     assert_eq!(emulator.record_count(), 12_000);
     assert!(written_before < 12_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tighter_budget_hubspot_announces_reaches_every_client_on_the_key() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    // HubSpot allows 10 requests a second per token, says so in its rate-limit headers, and
+    // answers after a second: a client learns the budget from HubSpot only a second after it
+    // starts sending.
+    let emulator = Emulator::start(EmulatorConfig {
+        rate_limit: "10/1s".parse().unwrap(),
+        latency: Latency::fixed(Duration::from_secs(1)),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let configured: RateBudget = "40/1s".parse().unwrap();
+    let announced: RateBudget = "10/1s".parse().unwrap();
+    // Each client has its own token, so that HubSpot counts each one's requests apart.
+    let client = |token: &str, key: &str| {
+        Client::builder()
+            .access_token(token)
+            .base_url(emulator.base_url())
+            .rate_budget(configured)
+            .fixed_in_flight(40)
+            .timeout(Duration::from_secs(5))
+            .rate_store(RedisBudget::new(&redis.url()).unwrap().key(key))
+            .build()
+            .unwrap()
+    };
+
+    // The first client learns the tighter budget from HubSpot's headers, and records it
+    // under its key.
+    let first = client("first-token", "tightened");
+    assert_eq!(first.upsert(quarter(0, 100)).await.summary.created, 100);
+    assert_eq!(first.rate_budget(), announced);
+
+    // Two fresh clients configured at 40/1s: one on the same key, one on another.
+    let same_key = client("second-token", "tightened");
+    let other_key = client("third-token", "never-tightened");
+    assert_eq!(same_key.rate_budget(), configured);
+    let (same, other) = tokio::join!(
+        same_key.upsert(quarter(1, 3_000)),
+        other_key.upsert(quarter(2, 3_000)),
+    );
+    // On the same key, the tighter budget applies from the first request: HubSpot refuses
+    // nothing (a rare 429 may slip through the 2% of each window kept for jitter on a loaded
+    // machine, as in the tests above).
+    assert_eq!(same.summary.created, 3_000, "{:?}", same.summary);
+    assert!(
+        same.summary.rate_limited <= 2,
+        "{} 429s on the tightened key",
+        same.summary.rate_limited
+    );
+    assert_eq!(same_key.rate_budget(), announced);
+    // On another key, the client sends at 40/1s until HubSpot's first answers come back.
+    assert!(
+        other.summary.rate_limited >= 10,
+        "{} 429s on the other key",
+        other.summary.rate_limited
+    );
+    assert_eq!(other_key.rate_budget(), announced);
 }

@@ -256,6 +256,14 @@ impl EmulatorHandle {
         self.state.oauth().counters()
     }
 
+    /// Every refresh token the OAuth token endpoint handed out in place of a used one
+    /// (`rotate_refresh_tokens`), oldest first; the configured ones are not in it. For tests
+    /// that check that no refresh token shows in what a client writes or logs. Only the handle
+    /// gives them: no route does.
+    pub fn issued_refresh_tokens(&self) -> Vec<String> {
+        self.state.oauth().issued_refresh_tokens()
+    }
+
     /// Revokes one refresh token; access tokens issued from it live on, as in HubSpot.
     /// Returns whether the token was live.
     pub fn revoke_refresh_token(&self, refresh_token: &str) -> bool {

@@ -210,6 +210,10 @@ pub(crate) struct TokenAuthority {
     ttl: Duration,
     rotate: bool,
     counters: OAuthCounters,
+    /// Every refresh token handed out by rotation, oldest first, revoked or rotated away
+    /// since or not: for tests that check none of them leaks. One per refresh with rotation
+    /// on, about forty bytes each.
+    rotated: Vec<String>,
 }
 
 impl fmt::Debug for TokenAuthority {
@@ -242,7 +246,13 @@ impl TokenAuthority {
             ttl,
             rotate,
             counters: OAuthCounters::default(),
+            rotated: Vec::new(),
         }
+    }
+
+    /// Every refresh token handed out by rotation so far, oldest first.
+    pub(crate) fn issued_refresh_tokens(&self) -> Vec<String> {
+        self.rotated.clone()
     }
 
     /// The counters so far.
@@ -295,6 +305,7 @@ impl TokenAuthority {
             let fresh = Uuid::new_v4().hyphenated().to_string();
             self.refresh_tokens
                 .insert(fresh.clone(), client_id.to_string());
+            self.rotated.push(fresh.clone());
             self.counters.refresh_tokens_rotated += 1;
             fresh
         } else {
@@ -475,6 +486,10 @@ mod tests {
             .unwrap();
         assert_ne!(next.access_token, issued.access_token);
         assert_eq!(oauth.counters().refresh_tokens_rotated, 2);
+        assert_eq!(
+            oauth.issued_refresh_tokens(),
+            [issued.refresh_token.clone(), next.refresh_token.clone()]
+        );
         assert_eq!(oauth.counters().access_tokens_issued, 2);
     }
 
@@ -484,6 +499,7 @@ mod tests {
         let now = Instant::now();
         let issued = oauth.refresh(&request("app", "secret", "r1"), now).unwrap();
         assert_eq!(issued.refresh_token, "r1", "no rotation");
+        assert!(oauth.issued_refresh_tokens().is_empty());
         assert_eq!(oauth.revoke_refresh_token("r1"), 1);
         assert_eq!(oauth.revoke_refresh_token("r1"), 0);
         assert!(matches!(

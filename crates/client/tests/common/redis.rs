@@ -1,8 +1,9 @@
 //! A real `redis-server` on a loopback port of the test's own.
 //!
 //! Tests that need Redis call [`RedisServer::start`]. When `redis-server` is not installed they
-//! are skipped with a message saying why, unless `HUBSPOT_PROJECTS_REQUIRE_REDIS` is set (CI
-//! sets it, after installing Redis), in which case they fail.
+//! are skipped with a message saying why, on stderr even without `--nocapture`, unless
+//! `HUBSPOT_PROJECTS_REQUIRE_REDIS` is set (CI sets it, after installing Redis), in which case
+//! they fail.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -33,8 +34,16 @@ impl RedisServer {
         let child = match spawned {
             Ok(child) => child,
             Err(error) if !required => {
-                eprintln!(
-                    "SKIPPED: this test needs a real Redis, and `redis-server` could not be started ({error}); install it (apt-get install redis-server) to run it. CI installs it and sets HUBSPOT_PROJECTS_REQUIRE_REDIS, so it never skips there."
+                // Written to the process's stderr itself: the test harness captures eprintln!
+                // and shows it only for a failed test, so a skipped test would pass as `ok`
+                // without a word.
+                let test = std::thread::current()
+                    .name()
+                    .unwrap_or("this test")
+                    .to_string();
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "SKIPPED {test}: it needs a real Redis, and `redis-server` could not be started ({error}); install it (apt-get install redis-server) to run it. CI installs it and sets HUBSPOT_PROJECTS_REQUIRE_REDIS, so it never skips there."
                 );
                 return None;
             }
