@@ -114,6 +114,10 @@ fn rate_limited(output: &Output) -> u64 {
     summary_count(output, "rate-limited answers (429) ")
 }
 
+/// The 429s four processes sharing a key may meet from arrival jitter on a loaded machine;
+/// without the shared store they meet many times more.
+const JITTER_429S: u64 = 4;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_sharing_one_key_stay_within_the_budget() {
     let Some(redis) = RedisServer::start() else {
@@ -139,7 +143,7 @@ async fn four_processes_sharing_one_key_stay_within_the_budget() {
     assert_eq!(server.record_count(), 4 * ROWS as usize);
     // On a loaded two-core machine a rare 429 may slip through the 2% of each window kept
     // for jitter (and is retried); the benchmark, on a quiet machine, shows none.
-    assert!(limited <= 2, "{limited} 429s");
+    assert!(limited <= JITTER_429S, "{limited} 429s");
     let requests = server.request_count() - limited;
     // 80 requests or a few more at 20 a second, process start-up included: a loose floor.
     let fraction = requests as f64 / (20.0 * elapsed.as_secs_f64());
@@ -157,8 +161,8 @@ async fn without_the_shared_store_the_same_four_processes_meet_429s() {
     let outputs = four(&server, &files, None, &[]).await;
     let limited: u64 = outputs.iter().map(rate_limited).sum();
     assert!(
-        limited > 0,
-        "four processes each pacing to the whole budget exceed it together"
+        limited > 4 * JITTER_429S,
+        "four processes each pacing to the whole budget exceed it together: {limited} 429s"
     );
     assert_eq!(server.record_count(), 4 * ROWS as usize);
 }
