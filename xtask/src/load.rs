@@ -56,7 +56,8 @@ pub fn measure(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
-    let url = format!("{base_url}/crm/objects/v3/projects/batch/upsert");
+    let operation = hubspot_projects_api::operations::default_batch_upsert();
+    let url = format!("{base_url}{}", operation.path);
     runtime.block_on(async move {
         let http = hubspot_projects_api::http::client_builder(&[])
             .map_err(|e| format!("cannot build an HTTP client: {e}"))?

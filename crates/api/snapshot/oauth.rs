@@ -472,6 +472,35 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+#[allow(clippy::all)]
+impl Client {
+    /// Calls the version of `token` that `operation` names, one of
+    /// [`operations::TOKEN`], for code that picks the API version at run time:
+    /// every version takes and answers the same types.
+    ///
+    /// Any other operation answers [`Error::InvalidRequest`] without sending anything.
+    pub async fn token_by_version<'a>(
+        &'a self,
+        operation: &crate::Operation,
+        body: &'a types::TokenRequest,
+    ) -> Result<ResponseValue<types::TokenResponseIf>, Error<ByteStream>> {
+        match operation.method_name {
+            "token_v1" => self.token_v1(body).await,
+            "token_v3" => self.token_v3(body).await,
+            "token_2026_03" => self.token_2026_03(body).await,
+            other => {
+                Err(
+                    Error::InvalidRequest(
+                        format!(
+                            "`{}` (`{} {}`) is not a version of `token` of this client",
+                            other, operation.method, operation.path
+                        ),
+                    ),
+                )
+            }
+        }
+    }
+}
 /// Each operation of the contract as its generated method sends it, for code that builds
 /// its own request.
 pub mod operations {

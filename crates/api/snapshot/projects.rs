@@ -528,6 +528,38 @@ pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
 }
+#[allow(clippy::all)]
+impl Client {
+    /// Calls the version of `batch_upsert` that `operation` names, one of
+    /// [`operations::BATCH_UPSERT`], for code that picks the API version at run time:
+    /// every version takes and answers the same types.
+    ///
+    /// Any other operation answers [`Error::InvalidRequest`] without sending anything.
+    pub async fn batch_upsert_by_version<'a>(
+        &'a self,
+        operation: &crate::Operation,
+        body: &'a types::BatchInputSimplePublicObjectBatchInputUpsert,
+    ) -> Result<
+        ResponseValue<types::BatchResponseSimplePublicUpsertObjectWithErrors>,
+        Error<ByteStream>,
+    > {
+        match operation.method_name {
+            "batch_upsert_v3" => self.batch_upsert_v3(body).await,
+            "batch_upsert_2026_03" => self.batch_upsert_2026_03(body).await,
+            "batch_upsert_2026_09" => self.batch_upsert_2026_09(body).await,
+            other => {
+                Err(
+                    Error::InvalidRequest(
+                        format!(
+                            "`{}` (`{} {}`) is not a version of `batch_upsert` of this client",
+                            other, operation.method, operation.path
+                        ),
+                    ),
+                )
+            }
+        }
+    }
+}
 /// Each operation of the contract as its generated method sends it, for code that builds
 /// its own request.
 pub mod operations {

@@ -7,8 +7,10 @@
 //!
 //! - the projects [`Client`] and its [`types`] at the crate root, the OAuth [`oauth::Client`] and
 //!   [`oauth::types`] in [`oauth`]; each contract carries its operation in every generally
-//!   available version, one method per version (`batch_upsert_v3`, `batch_upsert_2026_03`,
-//!   `batch_upsert_2026_09`; `token_v1`, `token_v3`, `token_2026_03`);
+//!   available version, one method per version (`batch_upsert_v3`, `batch_upsert_2026_03`…;
+//!   `token_v1`, `token_2026_03`…), and one method that calls whichever version an
+//!   [`Operation`] names ([`Client::batch_upsert_by_version`],
+//!   [`oauth::Client::token_by_version`]), for code that picks the version at run time;
 //! - [`operations`]: one [`Operation`] descriptor per operation and version (method, path,
 //!   version, headers), with lookups by version and the default version;
 //! - [`BatchStatus`], the open replacement for the spec's closed `status` enum;
@@ -39,6 +41,14 @@
 //! };
 //! let answer = client.batch_upsert_2026_03(&body).await?;
 //! println!("{} written, status {}", answer.results.len(), answer.status);
+//!
+//! // The same request in a version chosen at run time (say, from configuration): every version
+//! // of the contract takes and answers the same types.
+//! let version = std::env::var("HUBSPOT_API_VERSION")?;
+//! let operation = hubspot_projects_api::operations::batch_upsert(&version)
+//!     .ok_or_else(|| format!("the contract has no version {version}"))?;
+//! let answer = client.batch_upsert_by_version(operation, &body).await?;
+//! println!("{} written through {}", answer.results.len(), operation.path);
 //! # Ok(())
 //! # }
 //! ```
@@ -86,10 +96,14 @@ pub use operation::Operation;
 /// lookups by version.
 ///
 /// ```
-/// use hubspot_projects_api::operations;
-/// assert_eq!(operations::default_batch_upsert().version, "2026-09");
-/// assert_eq!(operations::default_oauth_token().path, "/oauth/2026-03/token");
-/// assert!(operations::batch_upsert("v3").is_some());
+/// use hubspot_projects_api::{Operation, operations};
+/// // The defaults follow the contract: importing a newer version moves them.
+/// let newest = Operation::newest_generally_available(operations::BATCH_UPSERT).unwrap();
+/// assert_eq!(operations::default_batch_upsert(), newest);
+/// let token = operations::default_oauth_token();
+/// assert_eq!(token.path, format!("/oauth/{}/token", token.version));
+/// let oldest = &operations::BATCH_UPSERT[0];
+/// assert_eq!(operations::batch_upsert(oldest.version), Some(oldest));
 /// ```
 pub mod operations {
     use crate::Operation;

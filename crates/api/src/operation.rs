@@ -9,10 +9,15 @@
 ///
 /// ```
 /// use hubspot_projects_api::operations;
-/// let op = operations::batch_upsert("2026-03").unwrap();
-/// assert_eq!((op.method, op.path), ("POST", "/crm/objects/2026-03/projects/batch/upsert"));
-/// assert_eq!(op.method_name, "batch_upsert_2026_03");
+/// // The newest generally available version, e.g. `2026-09`.
+/// let op = operations::batch_upsert(operations::default_batch_upsert().version).unwrap();
+/// assert_eq!(op.method, "POST");
+/// assert_eq!(op.path, format!("/crm/objects/{}/projects/batch/upsert", op.version));
+/// assert_eq!(op.method_name, format!("batch_upsert_{}", op.version.replace('-', "_")));
 /// ```
+///
+/// The generated clients call the method a descriptor names with `*_by_version`
+/// ([`Client::batch_upsert_by_version`](crate::Client::batch_upsert_by_version)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Operation {
     /// The operation id, as in the spec (HubSpot's spelling).

@@ -73,9 +73,10 @@ async fn error_body(error: Error<ByteStream>) -> (u16, String) {
 
 #[tokio::test]
 async fn every_descriptor_is_what_its_method_sends() {
-    assert!(
-        operations::BATCH_UPSERT.len() >= 3,
-        "v3, 2026-03 and 2026-09"
+    assert_eq!(
+        operations::BATCH_UPSERT.len(),
+        common::contract_versions("projects", "/batch/upsert").len(),
+        "one descriptor per version of the contract"
     );
     for operation in operations::BATCH_UPSERT {
         let server = MockServer::start_async().await;
@@ -99,21 +100,56 @@ async fn every_descriptor_is_what_its_method_sends() {
 
 #[test]
 fn the_default_version_is_the_newest_generally_available_one() {
-    let versions: Vec<_> = operations::BATCH_UPSERT.iter().map(|o| o.version).collect();
-    assert_eq!(versions, ["v3", "2026-03", "2026-09"], "oldest first");
-    assert_eq!(default().version, "2026-09");
-    assert!(!default().beta);
+    let contract = common::contract_versions("projects", "/batch/upsert");
+    let descriptors: Vec<_> = operations::BATCH_UPSERT
+        .iter()
+        .map(|o| (o.version, o.beta, o.path))
+        .collect();
+    let expected: Vec<_> = contract
+        .iter()
+        .map(|v| (v.version.as_str(), v.beta, v.path.as_str()))
+        .collect();
     assert_eq!(
-        operations::batch_upsert("2026-03").map(|o| o.method_name),
-        Some("batch_upsert_2026_03")
+        descriptors, expected,
+        "the contract's versions, oldest first"
     );
-    assert_eq!(operations::batch_upsert("2027-03"), None);
-    for operation in operations::BATCH_UPSERT {
+    let newest = common::newest_generally_available(&contract);
+    assert_eq!(default().version, newest.version);
+    assert!(!default().beta);
+    for version in &contract {
+        let operation = operations::batch_upsert(&version.version).unwrap();
+        assert_eq!(
+            operation.method_name,
+            format!("batch_upsert_{}", version.version.replace('-', "_"))
+        );
         assert_eq!(
             operation.path,
             format!("/crm/objects/{}/projects/batch/upsert", operation.version)
         );
     }
+    assert_eq!(
+        operations::batch_upsert(common::a_version_not_in(&contract)),
+        None
+    );
+}
+
+#[tokio::test]
+async fn an_operation_of_another_contract_is_refused_without_a_request() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|_, then| {
+            then.status(200);
+        })
+        .await;
+    let token = operations::default_oauth_token();
+    let error = common::batch_upsert(&client(&server), token, &body())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidRequest(why) if why.contains(token.path)),
+        "{error:?}"
+    );
+    any.assert_calls_async(0).await;
 }
 
 #[tokio::test]

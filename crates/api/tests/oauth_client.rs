@@ -28,8 +28,19 @@ fn refreshed() -> serde_json::Value {
 
 #[tokio::test]
 async fn every_descriptor_is_what_its_method_sends_form_encoded() {
-    let versions: Vec<_> = operations::OAUTH_TOKEN.iter().map(|o| o.version).collect();
-    assert_eq!(versions, ["v1", "v3", "2026-03"], "oldest first");
+    let descriptors: Vec<_> = operations::OAUTH_TOKEN
+        .iter()
+        .map(|o| (o.version, o.beta, o.path))
+        .collect();
+    let contract = common::contract_versions("oauth", "/token");
+    let expected: Vec<_> = contract
+        .iter()
+        .map(|v| (v.version.as_str(), v.beta, v.path.as_str()))
+        .collect();
+    assert_eq!(
+        descriptors, expected,
+        "the contract's versions, oldest first"
+    );
     for operation in operations::OAUTH_TOKEN {
         assert_eq!(operation.content_type, "application/x-www-form-urlencoded");
         let server = MockServer::start_async().await;
@@ -70,13 +81,23 @@ async fn every_descriptor_is_what_its_method_sends_form_encoded() {
 
 #[test]
 fn the_default_token_version_is_the_newest_generally_available_one() {
+    let contract = common::contract_versions("oauth", "/token");
     let default = operations::default_oauth_token();
-    assert_eq!(default.version, "2026-03");
     assert_eq!(
-        operations::oauth_token("v1").map(|o| o.method_name),
-        Some("token_v1")
+        default.version,
+        common::newest_generally_available(&contract).version
     );
-    assert_eq!(operations::oauth_token("v2"), None);
+    assert!(!default.beta);
+    for version in &contract {
+        assert_eq!(
+            operations::oauth_token(&version.version).map(|o| o.method_name),
+            Some(format!("token_{}", version.version.replace('-', "_")).as_str())
+        );
+    }
+    assert_eq!(
+        operations::oauth_token(common::a_version_not_in(&contract)),
+        None
+    );
 }
 
 #[tokio::test]

@@ -8,11 +8,20 @@ use hubspot_projects_emulator::{BatchErrors, EmulatorConfig};
 
 #[tokio::test]
 async fn every_api_version_end_to_end() {
-    let server = emulator(EmulatorConfig::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let versions = hubspot_projects::api_versions();
+    assert_eq!(
+        versions.len(),
+        hubspot_projects::api::operations::BATCH_UPSERT.len()
+    );
     for (at, version) in versions.iter().enumerate() {
-        // Each version writes its own records.
+        // A HubSpot that serves this version alone: any other version's path answers 404, so
+        // the run succeeds only if `--api-version` chose this version's path.
+        let server = emulator(EmulatorConfig {
+            api_versions: Some(vec![version.to_string()]),
+            ..EmulatorConfig::default()
+        })
+        .await;
         let path = dir.path().join(format!("{at}.csv"));
         let mut csv = String::from("project_code,hs_name\n");
         for i in 0..120 {
@@ -26,16 +35,22 @@ async fn every_api_version_end_to_end() {
             "{version}: {}",
             text(&output)
         );
+        assert_eq!(server.record_count(), 120, "{version}");
     }
-    assert_eq!(server.record_count(), 120 * versions.len());
 
+    let server = emulator(EmulatorConfig::default()).await;
     let file = write_csv(dir.path(), "projects.csv", 1, "v1");
     let output = upsert(&server.base_url(), &file, &["--api-version", "2019-01"]).await;
     let all = text(&output);
     assert_eq!(output.status.code(), Some(2), "{all}");
-    assert!(
-        all.contains("--api-version 2019-01") && all.contains("v3"),
-        "{all}"
+    assert!(all.contains("--api-version 2019-01"), "{all}");
+    for version in &versions {
+        assert!(all.contains(version), "{version} is not offered: {all}");
+    }
+    assert_eq!(
+        server.request_count(),
+        0,
+        "an unknown version sends nothing"
     );
 }
 

@@ -107,7 +107,10 @@ pub use retry::RetryPolicy;
 ///
 /// ```
 /// let versions = hubspot_projects::api_versions();
-/// assert!(versions.contains(&"v3") && versions.contains(&hubspot_projects::DEFAULT_API_VERSION));
+/// assert!(versions.contains(&hubspot_projects::DEFAULT_API_VERSION));
+/// for version in &versions {
+///     assert!(hubspot_projects::api::operations::batch_upsert(version).is_some());
+/// }
 /// ```
 pub fn api_versions() -> Vec<&'static str> {
     hubspot_projects_api::operations::BATCH_UPSERT

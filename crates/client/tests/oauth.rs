@@ -100,7 +100,11 @@ async fn many_batches_meeting_an_expired_token_cause_one_refresh() {
         .build()
         .unwrap();
     let issued: serde_json::Value = http
-        .post(format!("{}/oauth/v1/token", emulator.base_url()))
+        .post(format!(
+            "{}{}",
+            emulator.base_url(),
+            hubspot_projects::api::operations::default_oauth_token().path
+        ))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!(
             "grant_type=refresh_token&client_id={CLIENT_ID}&client_secret={SECRET}&refresh_token={REFRESH}"

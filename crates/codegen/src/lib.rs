@@ -3,7 +3,8 @@
 //!
 //! The one entry point is [`generate`]: load a contract, [`normalize`](normalize::normalize) it
 //! for progenitor 0.15, generate with progenitor, add one [descriptor](operations) per operation
-//! and format with prettyplease. The output is byte-for-byte deterministic, so `build.rs` (which
+//! and version, and a method that calls the version a descriptor names
+//! ([`operations::by_version_impl`]), and format with prettyplease. The output is byte-for-byte deterministic, so `build.rs` (which
 //! compiles it) and `cargo xtask regen` (which writes the reviewed snapshot) always agree.
 //!
 //! ```
@@ -11,6 +12,7 @@
 //! let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/projects.json"))?;
 //! let code = generate(&contract::PROJECTS, &spec)?;
 //! assert!(code.contains("pub async fn batch_upsert_2026_03"));
+//! assert!(code.contains("pub async fn batch_upsert_by_version"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -54,8 +56,8 @@ pub fn generate(contract: &contract::Contract, spec_json: &str) -> Result<String
     let mut spec: Value = serde_json::from_str(spec_json).map_err(CodegenError::NotJson)?;
     normalize::normalize(&mut spec)?;
     let descriptors = operations::descriptors_module(&spec)?;
-    let openapi: openapiv3::OpenAPI =
-        serde_json::from_value(spec).map_err(|e| CodegenError::NotOpenApi30(e.to_string()))?;
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(spec.clone())
+        .map_err(|e| CodegenError::NotOpenApi30(e.to_string()))?;
 
     let mut settings = progenitor::GenerationSettings::default();
     settings
@@ -68,12 +70,15 @@ pub fn generate(contract: &contract::Contract, spec_json: &str) -> Result<String
             BATCH_STATUS_REPLACEMENT,
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
-    let mut tokens = progenitor::Generator::new(&settings)
+    let tokens = progenitor::Generator::new(&settings)
         .generate_tokens(&openapi)
         .map_err(|e| CodegenError::Generate(e.to_string()))?;
-    tokens.extend(descriptors);
-    let mut file: syn::File =
-        syn::parse2(tokens).map_err(|e| CodegenError::Parse(e.to_string()))?;
+    let parse =
+        |tokens| syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Parse(e.to_string()));
+    let mut file = parse(tokens)?;
+    let by_version = operations::by_version_impl(&spec, &file)?;
+    file.items.extend(parse(by_version)?.items);
+    file.items.extend(parse(descriptors)?.items);
     tls::use_crate_http_builder(&mut file);
     let body = prettyplease::unparse(&file);
     Ok(format!(

@@ -13,6 +13,26 @@
 //! `crate::Operation` is a hand-written struct of the crate that includes the generated code.
 //! Each constant is named after the operation without its version ([`base_method_name`]), and its
 //! entries are ordered by [`ApiVersion`], oldest first.
+//!
+//! Beside each constant, [`by_version_impl`] gives the generated `Client` one method that calls
+//! whichever version a descriptor names, so that code which picks the version at run time (and
+//! every test that walks a constant) needs no hand-written list of the per-version methods:
+//!
+//! ```text
+//! impl Client {
+//!     pub async fn batch_upsert_by_version<'a>(
+//!         &'a self,
+//!         operation: &crate::Operation,
+//!         body: &'a types::BatchInputSimplePublicObjectBatchInputUpsert,
+//!     ) -> Result<ResponseValue<…>, Error<ByteStream>> {
+//!         match operation.method_name {
+//!             "batch_upsert_v3" => self.batch_upsert_v3(body).await,
+//!             /* one arm per entry of BATCH_UPSERT */
+//!             _ => Err(Error::InvalidRequest(…)),
+//!         }
+//!     }
+//! }
+//! ```
 
 use crate::CodegenError;
 use crate::normalize::base_method_name;
@@ -21,6 +41,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use syn::punctuated::Punctuated;
 
 /// One operation of a normalized spec, as its generated method sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +122,163 @@ fn accept_header(operation: &Value) -> &'static str {
     } else {
         ""
     }
+}
+
+/// The name of the generated method that calls the version of `base` a descriptor names:
+/// `batch_upsert` → `batch_upsert_by_version`. No per-version method can have it, since theirs
+/// end with a version.
+pub fn by_version_method_name(base: &str) -> String {
+    format!("{base}_by_version")
+}
+
+/// An `impl Client` with, for each group of [`descriptors`] of the normalized `spec`, the method
+/// [`by_version_method_name`]: it takes the descriptor (`&crate::Operation`) and then the
+/// arguments every version's method takes, and calls the method the descriptor names. Its
+/// signature is the per-version methods' own, read from `generated` (progenitor's output for
+/// `spec`): the versions of an operation must take and answer the same types, or one method
+/// could not call them all, and that is an error here rather than a surprise at build time.
+pub fn by_version_impl(spec: &Value, generated: &syn::File) -> Result<TokenStream, CodegenError> {
+    let methods = client_methods(generated);
+    let mut out = Vec::new();
+    for (base, group) in descriptors(spec)? {
+        let name = by_version_method_name(&base);
+        if methods.contains_key(&name) {
+            return Err(CodegenError::Generate(format!(
+                "the generated client already has a method `{name}`"
+            )));
+        }
+        let mut signatures = Vec::with_capacity(group.len());
+        for descriptor in &group {
+            let signature = methods.get(&descriptor.method_name).ok_or_else(|| {
+                CodegenError::Generate(format!(
+                    "the generated client has no method `{}` for `{} {}`",
+                    descriptor.method_name, descriptor.method, descriptor.path
+                ))
+            })?;
+            signatures.push(*signature);
+        }
+        let Some(first) = signatures.first() else {
+            continue;
+        };
+        let shape = |signature: &syn::Signature| {
+            let mut signature = signature.clone();
+            signature.ident = format_ident!("each_version");
+            quote!(#signature).to_string()
+        };
+        if let Some((descriptor, _)) = group
+            .iter()
+            .zip(&signatures)
+            .find(|(_, signature)| shape(signature) != shape(first))
+        {
+            return Err(CodegenError::Generate(format!(
+                "`{}` and `{}` take or answer different types, so no one `{name}` can call \
+                 both: give the versions of `{base}` the same request and answer schemas",
+                group[0].method_name, descriptor.method_name
+            )));
+        }
+        out.push(by_version_method(&base, &name, &group, first)?);
+    }
+    Ok(quote! {
+        #[allow(clippy::all)]
+        impl Client {
+            #(#out)*
+        }
+    })
+}
+
+/// The methods of the generated `Client`, by name.
+fn client_methods(generated: &syn::File) -> BTreeMap<String, &syn::Signature> {
+    let mut methods = BTreeMap::new();
+    for item in &generated.items {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let syn::Type::Path(self_type) = &*block.self_ty else {
+            continue;
+        };
+        if block.trait_.is_some() || !self_type.path.is_ident("Client") {
+            continue;
+        }
+        for item in &block.items {
+            if let syn::ImplItem::Fn(function) = item {
+                methods.insert(function.sig.ident.to_string(), &function.sig);
+            }
+        }
+    }
+    methods
+}
+
+/// [`by_version_impl`]'s method for one group, shaped after `signature`, its first version's.
+fn by_version_method(
+    base: &str,
+    name: &str,
+    group: &[Descriptor],
+    signature: &syn::Signature,
+) -> Result<TokenStream, CodegenError> {
+    let refuse = |why: &str| {
+        CodegenError::Generate(format!(
+            "cannot generate `{name}` from `{}`: {why}",
+            group[0].method_name
+        ))
+    };
+    let mut signature = signature.clone();
+    signature.ident = format_ident!("{name}");
+    if signature.asyncness.is_none() {
+        return Err(refuse("it is not async"));
+    }
+    let mut inputs = signature.inputs.iter();
+    if !matches!(inputs.next(), Some(syn::FnArg::Receiver(_))) {
+        return Err(refuse("it takes no `self`"));
+    }
+    let mut arguments = Vec::new();
+    for input in inputs {
+        let syn::FnArg::Typed(typed) = input else {
+            return Err(refuse("it takes `self` twice"));
+        };
+        let syn::Pat::Ident(pattern) = &*typed.pat else {
+            return Err(refuse("an argument is a pattern rather than a name"));
+        };
+        if pattern.ident == "operation" {
+            return Err(refuse("an argument is already named `operation`"));
+        }
+        arguments.push(pattern.ident.clone());
+    }
+    let mut with_operation: Punctuated<syn::FnArg, syn::Token![,]> = Punctuated::new();
+    for (at, input) in signature.inputs.iter().enumerate() {
+        with_operation.push(input.clone());
+        if at == 0 {
+            with_operation.push(syn::parse_quote!(operation: &crate::Operation));
+        }
+    }
+    signature.inputs = with_operation;
+
+    let constant = base.to_ascii_uppercase();
+    let doc = [
+        format!(" Calls the version of `{base}` that `operation` names, one of"),
+        format!(" [`operations::{constant}`], for code that picks the API version at run time:"),
+        " every version takes and answers the same types.".to_string(),
+        String::new(),
+        " Any other operation answers [`Error::InvalidRequest`] without sending anything."
+            .to_string(),
+    ];
+    let arms = group.iter().map(|descriptor| {
+        let method_name = &descriptor.method_name;
+        let method = format_ident!("{method_name}");
+        quote! { #method_name => self.#method(#(#arguments),*).await, }
+    });
+    let unknown = format!("`{{}}` (`{{}} {{}}`) is not a version of `{base}` of this client");
+    Ok(quote! {
+        #(#[doc = #doc])*
+        pub #signature {
+            match operation.method_name {
+                #(#arms)*
+                other => Err(Error::InvalidRequest(format!(
+                    #unknown,
+                    other, operation.method, operation.path
+                ))),
+            }
+        }
+    })
 }
 
 /// The generated `operations` module for a normalized spec.
@@ -200,5 +378,102 @@ mod tests {
         assert!(code.contains("pub const BATCH_UPSERT"), "{code}");
         assert!(code.contains("pub const TOKEN"), "{code}");
         assert!(code.contains("beta : true"), "{code}");
+    }
+
+    /// A spec of the batch upsert in `versions`, each named as normalization names it.
+    fn upsert_spec(versions: &[&str]) -> Value {
+        let paths: serde_json::Map<String, Value> = versions
+            .iter()
+            .map(|version| {
+                let name = format!("batch_upsert_{}", version.replace('-', "_"));
+                let path = format!("/crm/objects/{version}/projects/batch/upsert");
+                (path, json!({ "post": { "operationId": name } }))
+            })
+            .collect();
+        json!({ "paths": paths })
+    }
+
+    /// progenitor's `Client` as far as the by-version methods read it: one method per entry of
+    /// `methods`, (name, body type).
+    fn client(methods: &[(&str, &str)]) -> syn::File {
+        let methods = methods.iter().map(|(name, body)| {
+            let name = format_ident!("{name}");
+            let body: syn::Type = syn::parse_str(body).unwrap();
+            quote! {
+                pub async fn #name<'a>(&'a self, body: &'a #body)
+                    -> Result<ResponseValue<types::Answer>, Error<ByteStream>> { todo!() }
+            }
+        });
+        syn::parse2(quote! {
+            impl ClientInfo<()> for Client { fn api_version() -> &'static str { "x" } }
+            #[allow(clippy::all)]
+            impl Client { #(#methods)* }
+        })
+        .unwrap()
+    }
+
+    /// The code of `tokens` as the generated file spells it.
+    fn unparse(tokens: TokenStream) -> String {
+        prettyplease::unparse(&syn::parse2(tokens).unwrap())
+    }
+
+    #[test]
+    fn the_by_version_method_calls_each_version_the_contract_holds_oldest_first() {
+        let versions = ["2027-03", "v3", "2026-09-beta", "2026-03"];
+        let spec = upsert_spec(&versions);
+        let names = versions.map(|version| format!("batch_upsert_{}", version.replace('-', "_")));
+        let generated = client(&names.each_ref().map(|name| (name.as_str(), "types::Body")));
+        let code = unparse(by_version_impl(&spec, &generated).unwrap());
+        assert!(
+            code.contains(
+                "pub async fn batch_upsert_by_version<'a>(\n        &'a self,\n        \
+                 operation: &crate::Operation,\n        body: &'a types::Body,\n    ) -> \
+                 Result<ResponseValue<types::Answer>, Error<ByteStream>> {\n        \
+                 match operation.method_name {\n"
+            ),
+            "{code}"
+        );
+        let arms: Vec<&str> = code
+            .lines()
+            .map(str::trim)
+            .filter(|line| line.starts_with("\"batch_upsert_"))
+            .collect();
+        assert_eq!(
+            arms,
+            [
+                "\"batch_upsert_v3\" => self.batch_upsert_v3(body).await,",
+                "\"batch_upsert_2026_03\" => self.batch_upsert_2026_03(body).await,",
+                "\"batch_upsert_2026_09_beta\" => self.batch_upsert_2026_09_beta(body).await,",
+                "\"batch_upsert_2027_03\" => self.batch_upsert_2027_03(body).await,",
+            ]
+        );
+        assert!(code.contains("other => {"), "{code}");
+        assert!(code.contains("Error::InvalidRequest("), "{code}");
+        assert!(
+            code.contains("/// [`operations::BATCH_UPSERT`], for code"),
+            "{code}"
+        );
+    }
+
+    #[test]
+    fn versions_that_differ_in_their_types_or_a_missing_method_are_refused() {
+        let spec = upsert_spec(&["v3", "2026-03"]);
+        let differ = client(&[
+            ("batch_upsert_v3", "types::Body"),
+            ("batch_upsert_2026_03", "types::OtherBody"),
+        ]);
+        let err = by_version_impl(&spec, &differ).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "`batch_upsert_v3` and `batch_upsert_2026_03` take or answer different types"
+            ),
+            "{err}"
+        );
+        let missing = client(&[("batch_upsert_v3", "types::Body")]);
+        let err = by_version_impl(&spec, &missing).unwrap_err().to_string();
+        assert!(
+            err.contains("no method `batch_upsert_2026_03` for `POST /crm/objects/2026-03/"),
+            "{err}"
+        );
     }
 }

@@ -27,8 +27,8 @@ pub struct EmulatorArgs {
     #[arg(long = "token", value_name = "TOKEN[:SCOPES]", value_parser = parse_token)]
     pub tokens: Vec<TokenGrant>,
 
-    /// An OAuth app whose refresh token the token endpoint (POST /oauth/v1/token, or v3,
-    /// 2026-03, 2026-09) exchanges for access tokens with every scope. Repeatable.
+    /// An OAuth app whose refresh token the token endpoint (POST /oauth/v1/token, or any other
+    /// version of the OAuth contract) exchanges for access tokens with every scope. Repeatable.
     #[arg(long = "oauth-client", value_name = "ID:SECRET:REFRESH_TOKEN", value_parser = OAuthClientParser)]
     pub oauth_clients: Vec<OAuthClient>,
 
@@ -67,8 +67,8 @@ pub struct EmulatorArgs {
     #[arg(long, value_name = "MODE", default_value = "whole", value_parser = parse_batch_errors)]
     pub batch_errors: BatchErrors,
 
-    /// An API version whose paths are served: v3, 2026-03, 2026-09. Repeatable or
-    /// comma-separated; all by default.
+    /// An API version whose paths are served, one of the contract's (v3, 2026-03, 2026-09…).
+    /// Repeatable or comma-separated; all by default.
     #[arg(long = "api-version", value_name = "VERSION", value_delimiter = ',')]
     pub api_versions: Vec<String>,
 
@@ -190,17 +190,21 @@ impl EmulatorArgs {
     ///     #[command(flatten)]
     ///     emulator: EmulatorArgs,
     /// }
+    /// // Every version of the contract but the oldest: "2026-03,2026-09" for v3, 2026-03, 2026-09.
+    /// let versions = hubspot_projects_emulator::api_versions();
+    /// let (oldest, newer) = (versions[0], versions[1..].join(","));
     /// let cli = Cli::parse_from([
     ///     "x", "--token", "t:crm.objects.projects.write", "--rate-limit", "100/10s",
     ///     "--fault-502", "0.1", "--latency", "300ms..1500ms", "--batch-errors", "per-input",
-    ///     "--api-version", "2026-03,2026-09", "--property", "stage:enumeration:options=a|b",
+    ///     "--api-version", &newer, "--property", "stage:enumeration:options=a|b",
     /// ]);
     /// let config = cli.emulator.into_config().unwrap();
     /// assert_eq!(config.rate_limit, "100/10s".parse().unwrap());
     /// assert_eq!(config.faults.bad_gateway_html, 0.1);
     /// assert_eq!(config.latency.to_string(), "300ms..1500ms");
     /// assert_eq!(config.batch_errors, BatchErrors::PerInput);
-    /// assert!(config.serves_version("2026-09") && !config.serves_version("v3"));
+    /// assert!(versions[1..].iter().all(|v| config.serves_version(v)));
+    /// assert!(!config.serves_version(oldest));
     /// ```
     pub fn into_config(self) -> Result<EmulatorConfig, ConfigError> {
         let faults = Faults {

@@ -4,7 +4,7 @@
 /// One path of the batch upsert and the API version it belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UpsertPath {
-    /// The API version: `v3`, `2026-03` or `2026-09`.
+    /// The API version: `v3`, `2026-03`, `2026-09`… (one of the contract's).
     pub version: &'static str,
     /// The path of `POST …/batch/upsert`.
     pub path: &'static str,
@@ -15,7 +15,11 @@ impl UpsertPath {
     ///
     /// ```
     /// use hubspot_projects_emulator::UPSERT_PATHS;
-    /// assert_eq!(UPSERT_PATHS[0].read_path(), "/crm/objects/v3/projects/{id}");
+    /// let oldest = UPSERT_PATHS[0]; // v3
+    /// assert_eq!(
+    ///     oldest.read_path(),
+    ///     format!("/crm/objects/{}/projects/{{id}}", oldest.version)
+    /// );
     /// ```
     pub fn read_path(&self) -> String {
         let base = self.path.strip_suffix("batch/upsert").unwrap_or(self.path);
@@ -81,6 +85,17 @@ mod tests {
     fn every_version_once_and_reads_beside_upserts() {
         let contract: Vec<&str> = BATCH_UPSERT.iter().map(|op| op.version).collect();
         assert_eq!(api_versions(), contract);
-        assert_eq!(UPSERT_PATHS[3].read_path(), "/crm/v3/objects/projects/{id}");
+        for (path, operation) in UPSERT_PATHS.iter().zip(BATCH_UPSERT) {
+            assert_eq!(
+                (path.version, path.path),
+                (operation.version, operation.path)
+            );
+            let collection = operation.path.strip_suffix("/batch/upsert").unwrap();
+            assert_eq!(path.read_path(), format!("{collection}/{{id}}"));
+        }
+        // The generic path comes after every version of the contract.
+        let generic = UPSERT_PATHS[BATCH_UPSERT.len()];
+        assert_eq!(UPSERT_PATHS.last(), Some(&generic));
+        assert_eq!(generic.read_path(), "/crm/v3/objects/projects/{id}");
     }
 }

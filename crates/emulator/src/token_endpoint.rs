@@ -46,7 +46,7 @@ fn token_request(query: Option<&str>, body: &[u8]) -> TokenRequest {
     request
 }
 
-/// `POST /oauth/{v1,v3,2026-03,2026-09}/token`.
+/// `POST /oauth/<version>/token`, in each version of the OAuth contract ([`crate::TOKEN_PATHS`]).
 pub(crate) async fn token(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let correlation = correlation_of(&request);
     if let Err(response) = body::require_form(request.headers(), correlation) {

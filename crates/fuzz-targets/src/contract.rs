@@ -160,7 +160,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const PATH: &str = "/crm/objects/v3/projects/batch/upsert";
+    /// The batch upsert's path in the newest generally available version.
+    const PATH: &str = hubspot_projects_api::operations::default_batch_upsert().path;
 
     #[test]
     fn an_error_body_must_have_what_the_contract_requires() {
