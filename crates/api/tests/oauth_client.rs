@@ -28,19 +28,7 @@ fn refreshed() -> serde_json::Value {
 
 #[tokio::test]
 async fn every_descriptor_is_what_its_method_sends_form_encoded() {
-    let descriptors: Vec<_> = operations::OAUTH_TOKEN
-        .iter()
-        .map(|o| (o.version, o.beta, o.path))
-        .collect();
-    let contract = common::contract_versions("oauth", "/token");
-    let expected: Vec<_> = contract
-        .iter()
-        .map(|v| (v.version.as_str(), v.beta, v.path.as_str()))
-        .collect();
-    assert_eq!(
-        descriptors, expected,
-        "the contract's versions, oldest first"
-    );
+    common::descriptors_match_contract(operations::OAUTH_TOKEN, "oauth", "/token");
     for operation in operations::OAUTH_TOKEN {
         assert_eq!(operation.content_type, "application/x-www-form-urlencoded");
         let server = MockServer::start_async().await;

@@ -122,32 +122,28 @@ async fn two_bad_values_fail_alone() {
     assert_eq!(emulator.record_count(), 98);
 }
 
-/// HubSpot's message for a bad option lists every allowed option: the rows holding a valid one
-/// are no suspects. 60 rows at `planned`, 39 blank, one at `someday`.
-#[tokio::test]
-async fn a_bad_option_is_found_without_sending_the_valid_options_alone() {
+/// 100 inputs whose `property` is `value(i)`, one of them (`bad_at`) not valid: the 99 others
+/// are written, the bad one fails alone with `property` and `code`, within 8 isolation
+/// requests.
+async fn one_bad_among_100(
+    property: &str,
+    bad_at: usize,
+    value: impl Fn(usize) -> String,
+    code: &str,
+) {
     let emulator = hubspot().await;
     let list: Vec<_> = (0..100)
         .map(|i| {
-            let stage = match i {
-                43 => "someday",
-                _ if i % 5 < 3 => "planned",
-                _ => "",
-            };
             UpsertInput::new("project_code", format!("PRJ-{i:03}"))
                 .property("hs_name", format!("Project {i}"))
-                .property("hs_pipeline_stage", stage)
+                .property(property, value(i))
         })
         .collect();
     let report = client(&emulator).upsert(list).await;
     assert_eq!(report.summary.created, 99, "{:?}", report.summary);
     assert_eq!(
         failures(&report),
-        [(
-            43,
-            Some("hs_pipeline_stage".into()),
-            Some("INVALID_OPTION".into())
-        )]
+        [(bad_at, Some(property.into()), Some(code.into()))]
     );
     assert_eq!(emulator.record_count(), 99);
     assert!(
@@ -157,38 +153,27 @@ async fn a_bad_option_is_found_without_sending_the_valid_options_alone() {
     );
 }
 
+/// HubSpot's message for a bad option lists every allowed option: the rows holding a valid one
+/// are no suspects. 60 rows at `planned`, 39 blank, one at `someday`.
+#[tokio::test]
+async fn a_bad_option_is_found_without_sending_the_valid_options_alone() {
+    let stage = |i| match i {
+        43 => "someday".to_string(),
+        _ if i % 5 < 3 => "planned".to_string(),
+        _ => String::new(),
+    };
+    one_bad_among_100("hs_pipeline_stage", 43, stage, "INVALID_OPTION").await;
+}
+
 /// A bad number whose text holds the good ones (`owner-7` and owners `0` to `9`): only the
 /// input holding exactly the value HubSpot names is a suspect.
 #[tokio::test]
 async fn a_bad_number_is_found_without_sending_its_digits_alone() {
-    let emulator = hubspot().await;
-    let list: Vec<_> = (0..100)
-        .map(|i| {
-            let owner = match i {
-                57 => "owner-7".to_string(),
-                _ => (i % 10).to_string(),
-            };
-            UpsertInput::new("project_code", format!("PRJ-{i:03}"))
-                .property("hs_name", format!("Project {i}"))
-                .property("hubspot_owner_id", owner)
-        })
-        .collect();
-    let report = client(&emulator).upsert(list).await;
-    assert_eq!(report.summary.created, 99, "{:?}", report.summary);
-    assert_eq!(
-        failures(&report),
-        [(
-            57,
-            Some("hubspot_owner_id".into()),
-            Some("INVALID_INTEGER".into())
-        )]
-    );
-    assert_eq!(emulator.record_count(), 99);
-    assert!(
-        report.summary.isolation_requests <= 8,
-        "{:?}",
-        report.summary
-    );
+    let owner = |i: usize| match i {
+        57 => "owner-7".to_string(),
+        _ => (i % 10).to_string(),
+    };
+    one_bad_among_100("hubspot_owner_id", 57, owner, "INVALID_INTEGER").await;
 }
 
 #[tokio::test]

@@ -547,15 +547,19 @@ fn security_schemes(operation: &Value) -> BTreeSet<String> {
 /// The tags the operations of `spec` use.
 fn used_tags(spec: &Value) -> BTreeSet<String> {
     each_operation(spec)
-        .flat_map(|op| {
-            op.get("tags")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-        })
+        .flat_map(|op| strings(op, "tags"))
         .collect()
+}
+
+/// The strings of the array `key` of `value`; none when it is absent or not an array.
+fn strings<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = String> + 'a {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
 }
 
 fn each_operation(spec: &Value) -> impl Iterator<Item = &Value> {
@@ -662,15 +666,7 @@ fn difference(old: &Value, new: &Value) -> String {
             .map(|(k, _)| k)
             .collect(),
     );
-    let required = |v: &Value| -> BTreeSet<String> {
-        v.get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect()
-    };
+    let required = |v: &Value| -> BTreeSet<String> { strings(v, "required").collect() };
     let (old_required, new_required) = (required(&old), required(&new));
     part(
         "now required",

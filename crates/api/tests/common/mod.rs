@@ -83,6 +83,29 @@ pub fn contract_versions(name: &str, suffix: &str) -> Vec<ContractVersion> {
         .collect()
 }
 
+/// Checks that `descriptors` are the contract's versions of `suffix`, oldest first, and returns
+/// those versions.
+pub fn descriptors_match_contract(
+    descriptors: &[Operation],
+    name: &str,
+    suffix: &str,
+) -> Vec<ContractVersion> {
+    let contract = contract_versions(name, suffix);
+    let described: Vec<_> = descriptors
+        .iter()
+        .map(|o| (o.version, o.beta, o.path))
+        .collect();
+    let expected: Vec<_> = contract
+        .iter()
+        .map(|v| (v.version.as_str(), v.beta, v.path.as_str()))
+        .collect();
+    assert_eq!(
+        described, expected,
+        "the {name} contract's versions, oldest first"
+    );
+    contract
+}
+
 /// The newest generally available (not pre-release) version of [`contract_versions`].
 pub fn newest_generally_available(versions: &[ContractVersion]) -> &ContractVersion {
     versions
