@@ -6,6 +6,7 @@
 //! compare the ratios within one run.
 
 mod bad_records;
+mod baseline;
 mod latency;
 mod shared_budget;
 
@@ -33,6 +34,10 @@ pub struct BenchArgs {
     /// Run only these scenarios (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Scenario>,
+    /// With the throughput scenario: also build the `bulk_upsert` client of this git revision
+    /// and run it against this tree's, alternating, to show the change in the same run.
+    #[arg(long, value_name = "REV")]
+    baseline: Option<String>,
 }
 
 /// The scenarios, in the order they run.
@@ -88,15 +93,19 @@ fn build(root: &Path) -> Result<Release, String> {
     if !status.success() {
         return Err("the release build failed".into());
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join("release");
+    let target = target_dir(root).join("release");
     Ok(Release {
         emulator: target.join("hubspot-projects-emulator"),
         bulk_upsert: target.join("examples/bulk_upsert"),
         cli: target.join("hubspot-projects"),
     })
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, or the workspace's `target`.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// A running emulator process, killed on drop.
@@ -398,6 +407,19 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
             "client_startup".into(),
             json!({ "cpu_s": startup.cpu.as_secs_f64(), "peak_rss_mib": startup.peak_rss_mib }),
         );
+        if let Some(rev) = &args.baseline {
+            let target = std::path::absolute(target_dir(root))
+                .map_err(|e| format!("the target directory: {e}"))?;
+            baseline::run(
+                &release,
+                root,
+                &target,
+                rev,
+                records,
+                args.quick,
+                &mut results,
+            )?;
+        }
     }
 
     if run(Scenario::Pacing) {
