@@ -11,8 +11,9 @@
 //!   carries in the contract it belongs to, keeps the others, then regenerates. It takes the
 //!   file's facts and keeps the contract's own descriptions. It refuses a file that changes a
 //!   schema the other versions share, unless `--replace-shared` applies the change to them too.
-//! - `cargo xtask bench [--quick] [--json PATH] [--only …]` measures the client, the emulator
-//!   and the CLI.
+//! - `cargo xtask bench [--quick] [--json PATH] [--only …] [--baseline REV]` measures the
+//!   client, the emulator and the CLI; `--baseline` also runs an earlier commit's client in the
+//!   throughput rows.
 //! - `cargo xtask fuzz [--time SECONDS] [--target NAME]` fuzzes the fuzz targets with
 //!   cargo-fuzz; `--smoke` runs their stable smoke run instead.
 //!
