@@ -401,7 +401,9 @@ mod tests {
             let body: syn::Type = syn::parse_str(body).unwrap();
             quote! {
                 pub async fn #name<'a>(&'a self, body: &'a #body)
-                    -> Result<ResponseValue<types::Answer>, Error<ByteStream>> { todo!() }
+                    -> Result<ResponseValue<types::Answer>, Error<ByteStream>> {
+                        Err(Error::InvalidRequest(String::new()))
+                    }
             }
         });
         syn::parse2(quote! {
