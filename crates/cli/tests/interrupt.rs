@@ -6,8 +6,9 @@
 mod common;
 
 use common::*;
-use hubspot_projects_emulator::{EmulatorConfig, Faults};
+use hubspot_projects_emulator::{EmulatorConfig, EmulatorHandle, Faults};
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -32,34 +33,59 @@ fn slow(latency_ms: u64) -> EmulatorConfig {
     }
 }
 
+/// A run of `ROWS` rows with a journal and a report, two requests in flight.
+struct Run {
+    _dir: tempfile::TempDir,
+    file: PathBuf,
+    journal: PathBuf,
+    report: PathBuf,
+}
+
+impl Run {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self {
+            file: write_csv(dir.path(), "projects.csv", ROWS, "v1"),
+            journal: dir.path().join("run.journal"),
+            report: dir.path().join("report.ndjson"),
+            _dir: dir,
+        }
+    }
+
+    /// The arguments of the run against `server`.
+    fn args(&self, server: &EmulatorHandle) -> Vec<String> {
+        let mut args = upsert_args(&server.base_url(), self.file.to_str().unwrap());
+        args.extend(
+            [
+                "--journal",
+                self.journal.to_str().unwrap(),
+                "--report",
+                self.report.to_str().unwrap(),
+                "--concurrency",
+                "2",
+            ]
+            .map(String::from),
+        );
+        args
+    }
+
+    /// The run against `server` started, its output piped.
+    fn spawn(&self, server: &EmulatorHandle) -> tokio::process::Child {
+        cli()
+            .args(self.args(server))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
 #[tokio::test]
 async fn ctrl_c_stops_cleanly_and_resume_finishes_the_file_with_nothing_lost() {
     let server = emulator(slow(200)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_csv(dir.path(), "projects.csv", ROWS, "v1");
-    let (journal, report) = (
-        dir.path().join("run.journal"),
-        dir.path().join("report.ndjson"),
-    );
-    let outputs = [
-        "--journal",
-        journal.to_str().unwrap(),
-        "--report",
-        report.to_str().unwrap(),
-        "--concurrency",
-        "2",
-    ];
-    let args = [
-        upsert_args(&server.base_url(), file.to_str().unwrap()),
-        outputs.map(String::from).to_vec(),
-    ]
-    .concat();
-    let mut child = cli()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = Run::new();
+    let (journal, report) = (&run.journal, &run.report);
+    let mut child = run.spawn(&server);
     wait_for_journal(&journal, 200, &mut child).await;
     interrupt(&child);
     let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
@@ -88,7 +114,12 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes_the_file_with_nothing_lost() {
         "{stdout}"
     );
 
-    let output = cli().args(&args).arg("--resume").output().await.unwrap();
+    let output = cli()
+        .args(run.args(&server))
+        .arg("--resume")
+        .output()
+        .await
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let records = server.records();
     let codes: BTreeSet<&str> = records
@@ -105,31 +136,9 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes_the_file_with_nothing_lost() {
 async fn a_second_ctrl_c_stops_at_once_and_keeps_what_was_confirmed() {
     // Answers take 3 s: the second Ctrl-C comes while requests are in flight.
     let server = emulator(slow(3_000)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_csv(dir.path(), "projects.csv", ROWS, "v1");
-    let (journal, report) = (
-        dir.path().join("run.journal"),
-        dir.path().join("report.ndjson"),
-    );
-    let outputs = [
-        "--journal",
-        journal.to_str().unwrap(),
-        "--report",
-        report.to_str().unwrap(),
-        "--concurrency",
-        "2",
-    ];
-    let args = [
-        upsert_args(&server.base_url(), file.to_str().unwrap()),
-        outputs.map(String::from).to_vec(),
-    ]
-    .concat();
-    let mut child = cli()
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = Run::new();
+    let (journal, report) = (&run.journal, &run.report);
+    let mut child = run.spawn(&server);
     wait_for_journal(&journal, 0, &mut child).await;
     interrupt(&child);
     // The first Ctrl-C is acknowledged before the second is sent.
@@ -172,8 +181,7 @@ async fn a_second_ctrl_c_stops_at_once_and_keeps_what_was_confirmed() {
     // The resume sends exactly what the journal does not confirm, and the report covers all.
     let fresh = emulator(EmulatorConfig::default()).await;
     let output = cli()
-        .args(upsert_args(&fresh.base_url(), file.to_str().unwrap()))
-        .args(outputs)
+        .args(run.args(&fresh))
         .arg("--resume")
         .output()
         .await
