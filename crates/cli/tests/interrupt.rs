@@ -86,7 +86,7 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes_the_file_with_nothing_lost() {
     let run = Run::new();
     let (journal, report) = (&run.journal, &run.report);
     let mut child = run.spawn(&server);
-    wait_for_journal(&journal, 200, &mut child).await;
+    wait_for_journal(journal, 200, &mut child).await;
     interrupt(&child);
     let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
@@ -99,7 +99,7 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes_the_file_with_nothing_lost() {
 
     // Every row is in the report: what HubSpot confirmed, and the rest not attempted. Nothing
     // was written that the journal does not hold.
-    let lines = ndjson(&report);
+    let lines = ndjson(report);
     assert_eq!(line_numbers(&lines), (2..=ROWS + 1).collect::<Vec<_>>());
     let created = count_outcome(&lines, "created");
     assert_eq!(
@@ -108,7 +108,7 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes_the_file_with_nothing_lost() {
     );
     assert!(created < ROWS as usize, "stopped before the end");
     assert_eq!(server.record_count(), created);
-    assert_eq!(journal_entries(&journal), created);
+    assert_eq!(journal_entries(journal), created);
     assert!(
         stdout.contains(&format!("projects.csv: {ROWS} records")),
         "{stdout}"
@@ -127,7 +127,7 @@ async fn ctrl_c_stops_cleanly_and_resume_finishes_the_file_with_nothing_lost() {
         .map(|r| r.properties["project_code"].as_str())
         .collect();
     assert_eq!((records.len(), codes.len()), (ROWS as usize, ROWS as usize));
-    let lines = ndjson(&report);
+    let lines = ndjson(report);
     assert_eq!(line_numbers(&lines), (2..=ROWS + 1).collect::<Vec<_>>());
     assert_eq!(count_outcome(&lines, "created"), ROWS as usize);
 }
@@ -139,7 +139,7 @@ async fn a_second_ctrl_c_stops_at_once_and_keeps_what_was_confirmed() {
     let run = Run::new();
     let (journal, report) = (&run.journal, &run.report);
     let mut child = run.spawn(&server);
-    wait_for_journal(&journal, 0, &mut child).await;
+    wait_for_journal(journal, 0, &mut child).await;
     interrupt(&child);
     // The first Ctrl-C is acknowledged before the second is sent.
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
@@ -173,8 +173,8 @@ async fn a_second_ctrl_c_stops_at_once_and_keeps_what_was_confirmed() {
 
     // What was written before is whole: every line parses, and the report holds exactly the
     // rows the journal confirmed.
-    let confirmed = journal_entries(&journal);
-    let lines = ndjson(&report);
+    let confirmed = journal_entries(journal);
+    let lines = ndjson(report);
     assert_eq!(count_outcome(&lines, "created"), confirmed);
     assert!(confirmed > 0 && confirmed < ROWS as usize);
 
@@ -188,7 +188,7 @@ async fn a_second_ctrl_c_stops_at_once_and_keeps_what_was_confirmed() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert_eq!(fresh.record_count(), ROWS as usize - confirmed);
-    let lines = ndjson(&report);
+    let lines = ndjson(report);
     assert_eq!(line_numbers(&lines), (2..=ROWS + 1).collect::<Vec<_>>());
     assert_eq!(count_outcome(&lines, "created"), ROWS as usize);
 }
