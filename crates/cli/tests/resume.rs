@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use hubspot_projects_emulator::EmulatorConfig;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 const ROWS: u64 = 1_000;
@@ -26,6 +26,33 @@ async fn stopped_by_the_daily_limit(file: &Path, journal: &Path, report: &Path) 
     assert_eq!(server.record_count(), confirmed);
     assert!((3..=300).contains(&confirmed), "{confirmed} rows journaled");
     confirmed
+}
+
+/// A file of `ROWS` rows in a directory of its own, run until the daily limit stopped it.
+struct Stopped {
+    dir: tempfile::TempDir,
+    file: PathBuf,
+    journal: PathBuf,
+    report: PathBuf,
+    /// The rows journaled.
+    confirmed: usize,
+}
+
+async fn stopped() -> Stopped {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_csv(dir.path(), "projects.csv", ROWS, "v1");
+    let (journal, report) = (
+        dir.path().join("run.journal"),
+        dir.path().join("report.ndjson"),
+    );
+    let confirmed = stopped_by_the_daily_limit(&file, &journal, &report).await;
+    Stopped {
+        dir,
+        file,
+        journal,
+        report,
+        confirmed,
+    }
 }
 
 fn outputs<'a>(journal: &'a Path, report: &'a Path) -> Vec<&'a str> {
@@ -60,13 +87,13 @@ fn assert_refused(output: &Output, needles: &[&str]) {
 
 #[tokio::test]
 async fn a_resumed_run_refuses_an_input_with_rows_inserted() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_csv(dir.path(), "projects.csv", ROWS, "v1");
-    let (journal, report) = (
-        dir.path().join("run.journal"),
-        dir.path().join("report.ndjson"),
-    );
-    stopped_by_the_daily_limit(&file, &journal, &report).await;
+    let Stopped {
+        dir: _dir,
+        file,
+        journal,
+        report,
+        ..
+    } = stopped().await;
     let journal_before = std::fs::read(&journal).unwrap();
     let report_before = std::fs::read(&report).unwrap();
 
@@ -91,13 +118,13 @@ async fn a_resumed_run_refuses_an_input_with_rows_inserted() {
 
 #[tokio::test]
 async fn a_resumed_run_refuses_a_replaced_file_of_the_same_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_csv(dir.path(), "projects.csv", ROWS, "v1");
-    let (journal, report) = (
-        dir.path().join("run.journal"),
-        dir.path().join("report.ndjson"),
-    );
-    stopped_by_the_daily_limit(&file, &journal, &report).await;
+    let Stopped {
+        dir,
+        file,
+        journal,
+        report,
+        ..
+    } = stopped().await;
 
     write_csv(dir.path(), "projects.csv", ROWS, "v2");
     let fresh = emulator(EmulatorConfig::default()).await;
@@ -240,13 +267,13 @@ async fn an_old_format_journal_is_refused() {
 
 #[tokio::test]
 async fn a_journal_the_input_cannot_match_is_refused_without_allocating_for_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_csv(dir.path(), "projects.csv", ROWS, "v1");
-    let (journal, report) = (
-        dir.path().join("run.journal"),
-        dir.path().join("report.ndjson"),
-    );
-    stopped_by_the_daily_limit(&file, &journal, &report).await;
+    let Stopped {
+        dir: _dir,
+        file,
+        journal,
+        report,
+        ..
+    } = stopped().await;
     let mut text = std::fs::read_to_string(&journal).unwrap();
     text.push_str(
         "{\"line\":99999999999,\"id\":\"X\",\"outcome\":\"created\",\"row_hash\":\"0000000000000000\"}\n",
@@ -358,13 +385,14 @@ async fn a_report_that_is_the_journal_is_refused_and_the_journal_kept() {
 
 #[tokio::test]
 async fn a_dry_run_of_a_resume_plans_only_what_the_journal_does_not_confirm() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write_csv(dir.path(), "projects.csv", ROWS, "v1");
-    let (journal, report) = (
-        dir.path().join("run.journal"),
-        dir.path().join("report.ndjson"),
-    );
-    let confirmed = stopped_by_the_daily_limit(&file, &journal, &report).await as u64;
+    let Stopped {
+        dir: _dir,
+        file,
+        journal,
+        report: _,
+        confirmed,
+    } = stopped().await;
+    let confirmed = confirmed as u64;
     let output = upsert(
         "http://127.0.0.1:9",
         &file,
