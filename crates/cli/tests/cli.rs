@@ -340,19 +340,8 @@ async fn the_token_is_never_printed() {
 
     let output = cli()
         .env("RUST_LOG", "trace")
-        .args([
-            "upsert",
-            file.to_str().unwrap(),
-            "--id-property",
-            "project_code",
-        ])
-        .args([
-            "--base-url",
-            &server.base_url(),
-            "--token",
-            "pat-flag-secret-1234",
-            "--quiet",
-        ])
+        .args(upsert_by_code(&server.base_url(), file.to_str().unwrap()))
+        .args(["--token", "pat-flag-secret-1234", "--quiet"])
         .output()
         .await
         .unwrap();

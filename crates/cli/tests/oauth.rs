@@ -36,13 +36,8 @@ async fn oauth_upsert(base_url: &str, file: &Path, refresh_file: &Path, extra: &
         .env_remove("HUBSPOT_ACCESS_TOKEN")
         .env("HUBSPOT_CLIENT_SECRET", SECRET)
         .env("RUST_LOG", "trace")
+        .args(upsert_by_code(base_url, file.to_str().unwrap()))
         .args([
-            "upsert",
-            file.to_str().unwrap(),
-            "--id-property",
-            "project_code",
-            "--base-url",
-            base_url,
             "--quiet",
             "--client-id",
             CLIENT_ID,
@@ -124,22 +119,11 @@ async fn two_hundred_thousand_rows_with_five_second_tokens_and_rotation() {
     std::fs::write(&refresh_file, format!("{REFRESH}\n")).unwrap();
     let report = dir.path().join("report.ndjson");
     let journal = dir.path().join("run.journal");
-    let output = cli()
-        .env_remove("HUBSPOT_ACCESS_TOKEN")
-        .env("HUBSPOT_CLIENT_SECRET", SECRET)
-        .env("RUST_LOG", "trace")
-        .args([
-            "upsert",
-            file.to_str().unwrap(),
-            "--id-property",
-            "project_code",
-            "--base-url",
-            &server.base_url(),
-            "--quiet",
-            "--client-id",
-            CLIENT_ID,
-            "--refresh-token-file",
-            refresh_file.to_str().unwrap(),
+    let output = oauth_upsert(
+        &server.base_url(),
+        &file,
+        &refresh_file,
+        &[
             // 2,000 requests at 150 a second: over 13 s, several lifetimes of a 5 s token.
             "--rate",
             "150/1s",
@@ -147,10 +131,9 @@ async fn two_hundred_thousand_rows_with_five_second_tokens_and_rotation() {
             report.to_str().unwrap(),
             "--journal",
             journal.to_str().unwrap(),
-        ])
-        .output()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert_eq!(server.record_count(), 200_000);

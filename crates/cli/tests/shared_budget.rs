@@ -60,19 +60,8 @@ async fn four(
 ) -> Vec<Output> {
     let runs = files.iter().map(|file| {
         let mut command = cli();
-        command.args([
-            "upsert",
-            file.to_str().unwrap(),
-            "--id-property",
-            "project_code",
-            "--base-url",
-            &server.base_url(),
-            "--quiet",
-            "--rate",
-            "20/1s",
-            "--timeout",
-            "3s",
-        ]);
+        command.args(upsert_by_code(&server.base_url(), file.to_str().unwrap()));
+        command.args(["--quiet", "--rate", "20/1s", "--timeout", "3s"]);
         if let Some(url) = store {
             command.args(["--rate-store", url, "--rate-key", "four-processes"]);
         }

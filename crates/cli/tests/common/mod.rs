@@ -42,8 +42,9 @@ pub fn write_csv(dir: &Path, name: &str, rows: u64, version: &str) -> PathBuf {
     path
 }
 
-/// The arguments of an upsert of `file` by project_code against `base_url`, unpaced and quiet.
-pub fn upsert_args(base_url: &str, file: &str) -> Vec<String> {
+/// The arguments of an upsert of `file` by project_code against `base_url`, at the default
+/// budget and with the summary printed.
+pub fn upsert_by_code(base_url: &str, file: &str) -> Vec<String> {
     [
         "upsert",
         file,
@@ -51,12 +52,16 @@ pub fn upsert_args(base_url: &str, file: &str) -> Vec<String> {
         "project_code",
         "--base-url",
         base_url,
-        "--rate",
-        "unlimited",
-        "--quiet",
     ]
     .map(String::from)
     .to_vec()
+}
+
+/// [`upsert_by_code`], unpaced and quiet.
+pub fn upsert_args(base_url: &str, file: &str) -> Vec<String> {
+    let mut args = upsert_by_code(base_url, file);
+    args.extend(["--rate", "unlimited", "--quiet"].map(String::from));
+    args
 }
 
 pub async fn upsert(base_url: &str, file: &Path, extra: &[&str]) -> Output {
