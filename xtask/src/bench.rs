@@ -298,6 +298,45 @@ fn bulk_upsert(
     Ok((line, measured, emulator_cpu))
 }
 
+/// One raw-throughput run: `release`'s `bulk_upsert` client writes `records` records at a pinned
+/// `concurrency`, with no rate limit, against a fresh emulator of `release`.
+struct ThroughputRun {
+    line: Value,
+    measured: Measured,
+    emulator_cpu: Duration,
+    /// The client's own clock, from its first input to its last outcome: process start-up (and
+    /// the TLS roots reqwest loads) is excluded here but included in the CPU time.
+    elapsed_s: f64,
+    records_per_s: f64,
+    /// Client CPU seconds per 100,000 records.
+    cpu_per_100k: f64,
+}
+
+fn throughput_run(
+    release: &Release,
+    records: u64,
+    concurrency: u32,
+) -> Result<ThroughputRun, String> {
+    let emulator = EmulatorProcess::start(&release.emulator, &[])?;
+    let (line, measured, emulator_cpu) = bulk_upsert(
+        release,
+        &emulator,
+        records,
+        Some(concurrency),
+        "unlimited",
+        &[],
+    )?;
+    let elapsed_s = num(&line, "elapsed_s").max(1e-9);
+    Ok(ThroughputRun {
+        records_per_s: records as f64 / elapsed_s,
+        cpu_per_100k: measured.cpu.as_secs_f64() * 100_000.0 / records as f64,
+        elapsed_s,
+        line,
+        measured,
+        emulator_cpu,
+    })
+}
+
 /// Records that ended created or updated.
 fn written(line: &Value) -> f64 {
     num(line, "created") + num(line, "updated")
@@ -337,10 +376,7 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         // One discarded run first: on this kind of small virtual machine the first run after a
         // pause is consistently slower (the emulator's CPU per request about doubles), which would
         // skew the first row and every ratio against it.
-        {
-            let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-            bulk_upsert(&release, &emulator, records, Some(4), "unlimited", &[])?;
-        }
+        throughput_run(&release, records, 4)?;
         println!(
             "(a client process that sends nothing uses {:.3} s of CPU and {:.1} MiB; the marginal column excludes that)",
             startup.cpu.as_secs_f64(),
@@ -353,21 +389,15 @@ pub fn run(args: &BenchArgs, root: &Path) -> Result<Value, String> {
         let mut throughput = Vec::new();
         let mut base: Option<(f64, f64)> = None;
         for concurrency in [1u32, 4, 16] {
-            let emulator = EmulatorProcess::start(&release.emulator, &[])?;
-            let (line, m, emulator_cpu) = bulk_upsert(
-                &release,
-                &emulator,
-                records,
-                Some(concurrency),
-                "unlimited",
-                &[],
-            )?;
-            // The client's own clock, from its first input to its last outcome: process start-up
-            // (and the TLS roots reqwest loads) is excluded here but included in the CPU time.
-            let elapsed = num(&line, "elapsed_s").max(1e-9);
-            let rps = records as f64 / elapsed;
+            let ThroughputRun {
+                line,
+                measured: m,
+                emulator_cpu,
+                elapsed_s: elapsed,
+                records_per_s: rps,
+                cpu_per_100k,
+            } = throughput_run(&release, records, concurrency)?;
             let requests = num(&line, "requests");
-            let cpu_per_100k = m.cpu.as_secs_f64() * 100_000.0 / records as f64;
             let (base_rps, base_cpu) = *base.get_or_insert((rps, cpu_per_100k));
             let emulator_us_per_request = emulator_cpu.as_secs_f64() * 1e6 / requests.max(1.0);
             let marginal_us =

@@ -170,7 +170,7 @@ pub fn run(args: &FuzzArgs, root: &Path) -> Result<ExitCode, String> {
     Ok(ExitCode::FAILURE)
 }
 
-/// The cargo-fuzz targets, from `cargo fuzz list`, or else from `fuzz/fuzz_targets/`.
+/// The cargo-fuzz targets: the `.rs` files of `fuzz/fuzz_targets/`, by name.
 fn targets(root: &Path) -> Result<Vec<String>, String> {
     let dir = root.join("fuzz/fuzz_targets");
     let mut names: Vec<String> = std::fs::read_dir(&dir)

@@ -578,29 +578,14 @@ fn each_operation(spec: &Value) -> impl Iterator<Item = &Value> {
 /// The components that `roots` (operations, and lists of parameters) reference, directly or
 /// through other components, and the security schemes the operations require.
 fn referenced_components<'a>(
-    components: &Value,
+    components: &'a Value,
     roots: impl IntoIterator<Item = &'a Value>,
 ) -> BTreeSet<(String, String)> {
-    let mut keep: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut pending: Vec<Value> = Vec::new();
+    let roots: Vec<&Value> = roots.into_iter().collect();
+    let mut keep = crate::normalize::reachable_components(components, roots.iter().copied());
     for root in roots {
         for scheme in security_schemes(root) {
             keep.insert(("securitySchemes".to_string(), scheme));
-        }
-        pending.push(root.clone());
-    }
-    while let Some(value) = pending.pop() {
-        let mut refs = Vec::new();
-        all_refs(&value, &mut refs);
-        for reference in refs {
-            if let Some((kind, name)) = reference
-                .strip_prefix("#/components/")
-                .and_then(|r| r.split_once('/'))
-                && keep.insert((kind.to_string(), name.to_string()))
-                && let Some(item) = components.get(kind).and_then(|k| k.get(name))
-            {
-                pending.push(item.clone());
-            }
         }
     }
     keep

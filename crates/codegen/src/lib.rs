@@ -55,7 +55,7 @@ pub const BATCH_STATUS_REPLACEMENT: &str = "crate::BatchStatus";
 pub fn generate(contract: &contract::Contract, spec_json: &str) -> Result<String, CodegenError> {
     let mut spec: Value = serde_json::from_str(spec_json).map_err(CodegenError::NotJson)?;
     normalize::normalize(&mut spec)?;
-    let descriptors = operations::descriptors_module(&spec)?;
+    let descriptors = operations::descriptors(&spec)?;
     let openapi: openapiv3::OpenAPI = serde_json::from_value(spec.clone())
         .map_err(|e| CodegenError::NotOpenApi30(e.to_string()))?;
 
@@ -76,9 +76,10 @@ pub fn generate(contract: &contract::Contract, spec_json: &str) -> Result<String
     let parse =
         |tokens| syn::parse2::<syn::File>(tokens).map_err(|e| CodegenError::Parse(e.to_string()));
     let mut file = parse(tokens)?;
-    let by_version = operations::by_version_impl(&spec, &file)?;
+    let by_version = operations::by_version_impl(&descriptors, &file)?;
     file.items.extend(parse(by_version)?.items);
-    file.items.extend(parse(descriptors)?.items);
+    file.items
+        .extend(parse(operations::descriptors_module(&descriptors))?.items);
     tls::use_crate_http_builder(&mut file);
     let body = prettyplease::unparse(&file);
     Ok(format!(

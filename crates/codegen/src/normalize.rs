@@ -538,53 +538,45 @@ fn request_schemas(spec: &Value) -> BTreeSet<String> {
 
 /// Calls `f` with the name of every `#/components/schemas/` reference inside `value`.
 pub(crate) fn collect_refs(value: &Value, f: &mut dyn FnMut(&str)) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                if k == "$ref"
-                    && let Some(name) = v.as_str().and_then(|r| r.strip_prefix(SCHEMA_PREFIX))
-                {
-                    f(name);
-                }
-                collect_refs(v, f);
-            }
+    all_component_refs(value, &mut |kind, name| {
+        if kind == "schemas" {
+            f(name);
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, f)),
-        _ => {}
-    }
+    });
 }
 
 /// Names of the component schemas reachable from the operations' responses, through
 /// `#/components/responses/...` too.
 fn response_schemas(spec: &Value) -> BTreeSet<String> {
-    let mut roots = Vec::new();
-    for (_, _, op) in operations(spec) {
-        if let Some(responses) = op.get("responses") {
-            roots.push(responses.clone());
-        }
-    }
-    reachable_schemas(spec, roots)
+    let components = spec.get("components").unwrap_or(&Value::Null);
+    let responses = operations(spec)
+        .into_iter()
+        .filter_map(|(_, _, op)| op.get("responses"));
+    reachable_components(components, responses)
+        .into_iter()
+        .filter(|(kind, _)| kind == "schemas")
+        .map(|(_, name)| name)
+        .collect()
 }
 
-/// Names of the component schemas reachable from `roots`, following references to any kind of
-/// component.
-fn reachable_schemas(spec: &Value, mut pending: Vec<Value>) -> BTreeSet<String> {
-    let components = spec.get("components").cloned().unwrap_or(Value::Null);
+/// The kind and name of every component that `roots` reference, directly or through other
+/// components.
+pub(crate) fn reachable_components<'a>(
+    components: &'a Value,
+    roots: impl IntoIterator<Item = &'a Value>,
+) -> BTreeSet<(String, String)> {
     let mut seen = BTreeSet::new();
-    let mut schemas = BTreeSet::new();
+    let mut pending: Vec<&Value> = roots.into_iter().collect();
     while let Some(value) = pending.pop() {
-        all_component_refs(&value, &mut |kind, name| {
-            if seen.insert((kind.to_string(), name.to_string())) {
-                if kind == "schemas" {
-                    schemas.insert(name.to_string());
-                }
-                if let Some(item) = components.get(kind).and_then(|k| k.get(name)) {
-                    pending.push(item.clone());
-                }
+        all_component_refs(value, &mut |kind, name| {
+            if seen.insert((kind.to_string(), name.to_string()))
+                && let Some(item) = components.get(kind).and_then(|k| k.get(name))
+            {
+                pending.push(item);
             }
         });
     }
-    schemas
+    seen
 }
 
 /// Calls `f` with the kind and name of every `#/components/<kind>/<name>` reference in `value`.

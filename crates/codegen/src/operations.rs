@@ -131,24 +131,27 @@ pub fn by_version_method_name(base: &str) -> String {
     format!("{base}_by_version")
 }
 
-/// An `impl Client` with, for each group of [`descriptors`] of the normalized `spec`, the method
-/// [`by_version_method_name`]: it takes the descriptor (`&crate::Operation`) and then the
-/// arguments every version's method takes, and calls the method the descriptor names. Its
+/// An `impl Client` with, for each group of `groups` (the [`descriptors`] of a normalized spec),
+/// the method [`by_version_method_name`]: it takes the descriptor (`&crate::Operation`) and then
+/// the arguments every version's method takes, and calls the method the descriptor names. Its
 /// signature is the per-version methods' own, read from `generated` (progenitor's output for
-/// `spec`): the versions of an operation must take and answer the same types, or one method
+/// that spec): the versions of an operation must take and answer the same types, or one method
 /// could not call them all, and that is an error here rather than a surprise at build time.
-pub fn by_version_impl(spec: &Value, generated: &syn::File) -> Result<TokenStream, CodegenError> {
+pub fn by_version_impl(
+    groups: &BTreeMap<String, Vec<Descriptor>>,
+    generated: &syn::File,
+) -> Result<TokenStream, CodegenError> {
     let methods = client_methods(generated);
     let mut out = Vec::new();
-    for (base, group) in descriptors(spec)? {
-        let name = by_version_method_name(&base);
+    for (base, group) in groups {
+        let name = by_version_method_name(base);
         if methods.contains_key(&name) {
             return Err(CodegenError::Generate(format!(
                 "the generated client already has a method `{name}`"
             )));
         }
         let mut signatures = Vec::with_capacity(group.len());
-        for descriptor in &group {
+        for descriptor in group {
             let signature = methods.get(&descriptor.method_name).ok_or_else(|| {
                 CodegenError::Generate(format!(
                     "the generated client has no method `{}` for `{} {}`",
@@ -176,7 +179,7 @@ pub fn by_version_impl(spec: &Value, generated: &syn::File) -> Result<TokenStrea
                 group[0].method_name, descriptor.method_name
             )));
         }
-        out.push(by_version_method(&base, &name, &group, first)?);
+        out.push(by_version_method(base, &name, group, first)?);
     }
     Ok(quote! {
         #[allow(clippy::all)]
@@ -281,9 +284,9 @@ fn by_version_method(
     })
 }
 
-/// The generated `operations` module for a normalized spec.
-pub fn descriptors_module(spec: &Value) -> Result<TokenStream, CodegenError> {
-    let constants = descriptors(spec)?.into_iter().map(|(base, group)| {
+/// The generated `operations` module for `groups`, the [`descriptors`] of a normalized spec.
+pub fn descriptors_module(groups: &BTreeMap<String, Vec<Descriptor>>) -> TokenStream {
+    let constants = groups.iter().map(|(base, group)| {
         let name = format_ident!("{}", base.to_ascii_uppercase());
         let doc = format!(
             " `{base}`: one entry per version of the contract, oldest first ({}).",
@@ -323,13 +326,13 @@ pub fn descriptors_module(spec: &Value) -> Result<TokenStream, CodegenError> {
             pub const #name: &[crate::Operation] = &[#(#entries),*];
         }
     });
-    Ok(quote! {
+    quote! {
         /// Each operation of the contract as its generated method sends it, for code that builds
         /// its own request.
         pub mod operations {
             #(#constants)*
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -374,7 +377,7 @@ mod tests {
         let token = &groups["token"][0];
         assert_eq!(token.content_type, "application/x-www-form-urlencoded");
         assert_eq!(token.accept, "", "no typed answer, no Accept header");
-        let code = descriptors_module(&spec).unwrap().to_string();
+        let code = descriptors_module(&groups).to_string();
         assert!(code.contains("pub const BATCH_UPSERT"), "{code}");
         assert!(code.contains("pub const TOKEN"), "{code}");
         assert!(code.contains("beta : true"), "{code}");
@@ -425,7 +428,7 @@ mod tests {
         let spec = upsert_spec(&versions);
         let names = versions.map(|version| format!("batch_upsert_{}", version.replace('-', "_")));
         let generated = client(&names.each_ref().map(|name| (name.as_str(), "types::Body")));
-        let code = unparse(by_version_impl(&spec, &generated).unwrap());
+        let code = unparse(by_version_impl(&descriptors(&spec).unwrap(), &generated).unwrap());
         assert!(
             code.contains(
                 "pub async fn batch_upsert_by_version<'a>(\n        &'a self,\n        \
@@ -459,12 +462,12 @@ mod tests {
 
     #[test]
     fn versions_that_differ_in_their_types_or_a_missing_method_are_refused() {
-        let spec = upsert_spec(&["v3", "2026-03"]);
+        let groups = descriptors(&upsert_spec(&["v3", "2026-03"])).unwrap();
         let differ = client(&[
             ("batch_upsert_v3", "types::Body"),
             ("batch_upsert_2026_03", "types::OtherBody"),
         ]);
-        let err = by_version_impl(&spec, &differ).unwrap_err().to_string();
+        let err = by_version_impl(&groups, &differ).unwrap_err().to_string();
         assert!(
             err.contains(
                 "`batch_upsert_v3` and `batch_upsert_2026_03` take or answer different types"
@@ -472,7 +475,7 @@ mod tests {
             "{err}"
         );
         let missing = client(&[("batch_upsert_v3", "types::Body")]);
-        let err = by_version_impl(&spec, &missing).unwrap_err().to_string();
+        let err = by_version_impl(&groups, &missing).unwrap_err().to_string();
         assert!(
             err.contains("no method `batch_upsert_2026_03` for `POST /crm/objects/2026-03/"),
             "{err}"

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use super::{EmulatorProcess, Release, bulk_upsert, num, written};
+use super::{Release, throughput_run, written};
 
 /// Builds the `bulk_upsert` example of `rev` and returns its path and the commit it names.
 fn build(root: &Path, target: &Path, rev: &str) -> Result<(PathBuf, String), String> {
@@ -122,27 +122,17 @@ pub(super) fn run(
                 [(release, &mut after), (&baseline, &mut before)]
             };
             for (client, runs) in order {
-                let emulator = EmulatorProcess::start(&client.emulator, &[])?;
-                let (line, m, _) = bulk_upsert(
-                    client,
-                    &emulator,
-                    records,
-                    Some(concurrency),
-                    "unlimited",
-                    &[],
-                )?;
-                if written(&line) as u64 != records || m.status != 0 {
+                let run = throughput_run(client, records, concurrency)?;
+                if written(&run.line) as u64 != records || run.measured.status != 0 {
                     return Err(format!(
                         "{}: {} of {records} records written at concurrency {concurrency}, exit {}",
                         client.bulk_upsert.display(),
-                        written(&line),
-                        m.status
+                        written(&run.line),
+                        run.measured.status
                     ));
                 }
-                runs.records_per_s
-                    .push(records as f64 / num(&line, "elapsed_s").max(1e-9));
-                runs.cpu_per_100k
-                    .push(m.cpu.as_secs_f64() * 100_000.0 / records as f64);
+                runs.records_per_s.push(run.records_per_s);
+                runs.cpu_per_100k.push(run.cpu_per_100k);
             }
         }
         let (b_rps, a_rps) = (median(&before.records_per_s), median(&after.records_per_s));
