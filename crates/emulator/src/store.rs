@@ -265,21 +265,26 @@ enum InputProblems {
     Properties(Vec<PropertyProblem>),
 }
 
+/// The `(name, value)` pairs an input writes: its properties in name order, the id property
+/// left out, then the id property set to the input's id.
+fn input_values(input: &SimplePublicObjectBatchInputUpsert) -> impl Iterator<Item = (&str, &str)> {
+    let id_property = input.id_property.as_deref();
+    input
+        .properties
+        .iter()
+        .filter(move |(name, _)| Some(name.as_str()) != id_property)
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .chain(id_property.map(|name| (name, input.id.as_str())))
+}
+
 /// Every property of `input` that cannot be written, in name order, then its id when the id
 /// property refuses it.
 fn input_problems(schema: &Schema, input: &SimplePublicObjectBatchInputUpsert) -> InputProblems {
     if input.id.is_empty() {
         return InputProblems::EmptyId;
     }
-    let id_property = input.id_property.as_deref();
     let mut problems = Vec::new();
-    let named = input
-        .properties
-        .iter()
-        .filter(|(name, _)| Some(name.as_str()) != id_property)
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .chain(id_property.map(|name| (name, input.id.as_str())));
-    for (name, value) in named {
+    for (name, value) in input_values(input) {
         let problem = match schema.get(name) {
             None => Some(PropertyProblem::unknown(name, value)),
             Some((_, property)) if property.access == Access::ReadOnly => {
@@ -508,23 +513,15 @@ impl Store {
         target: Option<u64>,
         now_ms: i64,
     ) -> Result<(SimplePublicUpsertObject, Undo), WriteFailure> {
-        let id_name = input.id_property.as_deref();
-        if target.is_none() && id_name.is_none() {
+        if target.is_none() && input.id_property.is_none() {
             return Err(WriteFailure::NotFound);
         }
         let record_id = target.unwrap_or_else(|| self.next_id());
 
-        // The values to write: the input's properties, with the id property set to the id.
-        // Every name was checked against the schema before.
+        // The values to write. Every name was checked against the schema before.
         let mut writes: Vec<(PropId, &str, &str, bool)> =
             Vec::with_capacity(input.properties.len() + 1);
-        let named = input
-            .properties
-            .iter()
-            .filter(|(name, _)| Some(name.as_str()) != id_name)
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .chain(id_name.map(|name| (name, input.id.as_str())));
-        for (name, value) in named {
+        for (name, value) in input_values(input) {
             if let Some((prop, property)) = self.schema.get(name) {
                 writes.push((prop, name, value, property.access == Access::Unique));
             }
