@@ -357,6 +357,10 @@ impl Store {
         self.records.get(Self::slot(id)?)
     }
 
+    fn record_mut(&mut self, id: u64) -> Option<&mut StoredRecord> {
+        self.records.get_mut(Self::slot(id)?)
+    }
+
     /// The id the next new record gets.
     fn next_id(&self) -> u64 {
         self.records.len() as u64 + 1
@@ -497,7 +501,7 @@ impl Store {
             if created {
                 // The newest record, as writes are taken back in reverse order.
                 self.records.pop();
-            } else if let Some(stored) = Self::slot(record).and_then(|s| self.records.get_mut(s)) {
+            } else if let Some(stored) = self.record_mut(record) {
                 if let Some(props) = props_before {
                     stored.props = props;
                 }
@@ -547,7 +551,7 @@ impl Store {
         if is_new {
             self.records.push(StoredRecord::new(now_ms));
         }
-        let Some(record) = Self::slot(record_id).and_then(|slot| self.records.get_mut(slot)) else {
+        let Some(record) = self.record_mut(record_id) else {
             // Unreachable: the record was resolved or inserted above under the same lock.
             return Err(WriteFailure::NotFound);
         };
