@@ -6,6 +6,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use crate::config::Faults;
+use crate::state::lock;
 
 /// A failing fault: the request is answered (or not) without being processed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,10 +52,7 @@ impl FaultInjector {
             return Draw::default();
         }
         let (pick, delay): (f64, f64) = {
-            let mut rng = self
-                .rng
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut rng = lock(&self.rng);
             (rng.random(), rng.random())
         };
         let f = &self.faults;

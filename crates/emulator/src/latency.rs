@@ -9,6 +9,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use crate::config::ConfigError;
+use crate::state::lock;
 
 /// How long every API answer takes: a fixed time, or a range each answer draws from.
 ///
@@ -160,10 +161,7 @@ impl LatencySampler {
         if min == max {
             return min;
         }
-        let mut rng = self
-            .rng
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut rng = lock(&self.rng);
         let micros = rng.random_range(min.as_micros()..=max.as_micros());
         Duration::from_micros(u64::try_from(micros).unwrap_or(u64::MAX))
     }

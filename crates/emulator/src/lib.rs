@@ -53,7 +53,8 @@
 //!   `{"revoked": N}`.
 //!
 //! The `/_emulator/` routes and the token endpoint need no bearer token and are not counted,
-//! limited, delayed or faulted.
+//! limited or faulted. The token endpoint's answers take the configured [`Latency`] (see
+//! [`EmulatorConfig::latency`]); the `/_emulator/` routes answer at once.
 //!
 //! # Semantics, and the emulator's assumptions
 //!

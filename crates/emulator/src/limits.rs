@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::{NaiveDate, Utc};
 
 use crate::config::RateBudget;
+use crate::state::lock;
 
 /// A rolling window: at most `max` requests in any `interval`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,10 +99,7 @@ impl Limiter {
         }
         let now = Instant::now();
         let today = Utc::now().date_naive();
-        let mut usage = self
-            .usage
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut usage = lock(&self.usage);
         let entry = match usage.get_mut(key) {
             Some(entry) => entry,
             None => usage.entry(key.to_string()).or_default(),

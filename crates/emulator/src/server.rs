@@ -130,31 +130,32 @@ enum Verdict {
     Drop(Option<ConnectionKill>),
 }
 
-/// Stamps the correlation id on every answer. The HubSpot routes also pass the gate: the
-/// bearer token (401, 403), the budgets (429), the faults, and the latency, which every
-/// answer of theirs takes. The OAuth token endpoint takes the latency only; the emulator's own
-/// routes answer at once.
+/// Stamps the correlation id on every answer; the emulator's own routes answer at once. Every
+/// other answer leaves after the latency, counted from the request's arrival: the OAuth token
+/// endpoint's is drawn from a stream of its own, and that is all of the gate it passes. The
+/// HubSpot routes also pass the bearer token (401, 403), the budgets (429) and the faults.
 async fn gate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     let correlation = Uuid::new_v4();
     request.extensions_mut().insert(CorrelationId(correlation));
     let path = request.uri().path();
-    if path.starts_with("/_emulator/") || TOKEN_PATHS.contains(&path) {
-        let answer_at = TOKEN_PATHS
-            .contains(&path)
-            .then(|| state.token_latency.draw())
-            .filter(|latency| !latency.is_zero())
-            .map(|latency| tokio::time::Instant::now() + latency);
+    if path.starts_with("/_emulator/") {
         let mut response = next.run(request).await;
-        if let Some(at) = answer_at {
-            tokio::time::sleep_until(at).await;
-        }
         answers::stamp(&mut response, correlation, None);
         return response;
     }
-    state.count_request();
-    let latency = state.latency.draw();
+    let token_endpoint = TOKEN_PATHS.contains(&path);
+    let latency = if token_endpoint {
+        state.token_latency.draw()
+    } else {
+        state.count_request();
+        state.latency.draw()
+    };
     let mut answer_at = (!latency.is_zero()).then(|| tokio::time::Instant::now() + latency);
-    let verdict = admit(&state, request, next, correlation, &mut answer_at).await;
+    let verdict = if token_endpoint {
+        Verdict::Answer(next.run(request).await, None)
+    } else {
+        admit(&state, request, next, correlation, &mut answer_at).await
+    };
     if let Some(at) = answer_at {
         tokio::time::sleep_until(at).await;
     }

@@ -53,7 +53,7 @@ impl fmt::Debug for AppState {
 
 /// Locks a mutex, going on past a panic of another holder: the state it guards is only
 /// ever changed in steps that leave it consistent.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -265,21 +265,26 @@ enum InputProblems {
     Properties(Vec<PropertyProblem>),
 }
 
+/// The `(name, value)` pairs an input writes: its properties in name order, the id property
+/// left out, then the id property set to the input's id.
+fn input_values(input: &SimplePublicObjectBatchInputUpsert) -> impl Iterator<Item = (&str, &str)> {
+    let id_property = input.id_property.as_deref();
+    input
+        .properties
+        .iter()
+        .filter(move |(name, _)| Some(name.as_str()) != id_property)
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .chain(id_property.map(|name| (name, input.id.as_str())))
+}
+
 /// Every property of `input` that cannot be written, in name order, then its id when the id
 /// property refuses it.
 fn input_problems(schema: &Schema, input: &SimplePublicObjectBatchInputUpsert) -> InputProblems {
     if input.id.is_empty() {
         return InputProblems::EmptyId;
     }
-    let id_property = input.id_property.as_deref();
     let mut problems = Vec::new();
-    let named = input
-        .properties
-        .iter()
-        .filter(|(name, _)| Some(name.as_str()) != id_property)
-        .map(|(name, value)| (name.as_str(), value.as_str()))
-        .chain(id_property.map(|name| (name, input.id.as_str())));
-    for (name, value) in named {
+    for (name, value) in input_values(input) {
         let problem = match schema.get(name) {
             None => Some(PropertyProblem::unknown(name, value)),
             Some((_, property)) if property.access == Access::ReadOnly => {
@@ -350,6 +355,10 @@ impl Store {
 
     fn record(&self, id: u64) -> Option<&StoredRecord> {
         self.records.get(Self::slot(id)?)
+    }
+
+    fn record_mut(&mut self, id: u64) -> Option<&mut StoredRecord> {
+        self.records.get_mut(Self::slot(id)?)
     }
 
     /// The id the next new record gets.
@@ -492,7 +501,7 @@ impl Store {
             if created {
                 // The newest record, as writes are taken back in reverse order.
                 self.records.pop();
-            } else if let Some(stored) = Self::slot(record).and_then(|s| self.records.get_mut(s)) {
+            } else if let Some(stored) = self.record_mut(record) {
                 if let Some(props) = props_before {
                     stored.props = props;
                 }
@@ -508,23 +517,15 @@ impl Store {
         target: Option<u64>,
         now_ms: i64,
     ) -> Result<(SimplePublicUpsertObject, Undo), WriteFailure> {
-        let id_name = input.id_property.as_deref();
-        if target.is_none() && id_name.is_none() {
+        if target.is_none() && input.id_property.is_none() {
             return Err(WriteFailure::NotFound);
         }
         let record_id = target.unwrap_or_else(|| self.next_id());
 
-        // The values to write: the input's properties, with the id property set to the id.
-        // Every name was checked against the schema before.
+        // The values to write. Every name was checked against the schema before.
         let mut writes: Vec<(PropId, &str, &str, bool)> =
             Vec::with_capacity(input.properties.len() + 1);
-        let named = input
-            .properties
-            .iter()
-            .filter(|(name, _)| Some(name.as_str()) != id_name)
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .chain(id_name.map(|name| (name, input.id.as_str())));
-        for (name, value) in named {
+        for (name, value) in input_values(input) {
             if let Some((prop, property)) = self.schema.get(name) {
                 writes.push((prop, name, value, property.access == Access::Unique));
             }
@@ -550,7 +551,7 @@ impl Store {
         if is_new {
             self.records.push(StoredRecord::new(now_ms));
         }
-        let Some(record) = Self::slot(record_id).and_then(|slot| self.records.get_mut(slot)) else {
+        let Some(record) = self.record_mut(record_id) else {
             // Unreachable: the record was resolved or inserted above under the same lock.
             return Err(WriteFailure::NotFound);
         };
