@@ -69,6 +69,15 @@ pub struct RunResult {
     pub elapsed: Duration,
 }
 
+impl RunResult {
+    /// Keeps `line` for the closing message if it is among the first failures.
+    fn note_failure(&mut self, line: &ReportLine) {
+        if self.first_failures.len() < FIRST_FAILURES {
+            self.first_failures.push(line.clone());
+        }
+    }
+}
+
 /// What a dry run would send.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -281,12 +290,6 @@ struct Run {
 }
 
 impl Run {
-    fn note_failure(&mut self, line: &ReportLine) {
-        if self.result.first_failures.len() < FIRST_FAILURES {
-            self.result.first_failures.push(line.clone());
-        }
-    }
-
     fn absorb(&mut self, report: &BatchReport<RowTag>) -> Result<(), RunError> {
         self.result.tally.add_requests(report);
         if let Some(reason) = &report.stopped
@@ -298,7 +301,7 @@ impl Run {
             let line = ReportLine::from_outcome(outcome.tag.line, &outcome.id, &outcome.outcome);
             self.result.tally.record(&line);
             if line.outcome == OutcomeKind::Failed {
-                self.note_failure(&line);
+                self.result.note_failure(&line);
             }
             self.outputs.report(&line)?;
             if let Some(entry) = JournalEntry::confirmed(&line, outcome.tag.hash) {
@@ -311,7 +314,7 @@ impl Run {
     fn invalid(&mut self, error: InputError, strict: bool) -> Result<(), RunError> {
         let line = ReportLine::invalid(&error);
         self.result.tally.record(&line);
-        self.note_failure(&line);
+        self.result.note_failure(&line);
         self.outputs.report(&line)?;
         if strict {
             self.result.strict_stop = Some(error);
@@ -448,9 +451,7 @@ fn dry_run(
             Err(error) => {
                 let line = ReportLine::invalid(&error);
                 result.tally.record(&line);
-                if result.first_failures.len() < FIRST_FAILURES {
-                    result.first_failures.push(line);
-                }
+                result.note_failure(&line);
                 if strict {
                     result.strict_stop = Some(error);
                     break;
