@@ -4,9 +4,9 @@
 //! in bounded channels, so memory stays flat however large the file. Each completed batch is
 //! written to the journal and the report (when given) before the next one is looked at.
 //!
-//! A resumed run first checks the journal against the input (the whole file, before anything
-//! is sent, when the input is a regular file), writes the rows the journal confirmed at the
-//! head of the report, then sends only the rest.
+//! A resumed run first checks the journal against the input (the file up to its last confirmed
+//! row, before anything is sent, when the input is a regular file), writes the rows the journal
+//! confirmed at the head of the report, then sends only the rest.
 
 use crate::client;
 use crate::feed::{self, ReaderEvent, ReaderSettings, Row, RowTag};
@@ -394,7 +394,8 @@ impl Run {
 }
 
 /// Reads a regular input file once more, before anything is sent, to check every row against
-/// what the journal confirmed.
+/// what the journal confirmed. Reading stops once every confirmed row is met: no row after it
+/// can differ from the journal.
 fn check_whole_input(
     options: &UpsertOptions,
     header: &JournalHeader,
@@ -413,6 +414,9 @@ fn check_whole_input(
     for item in records {
         if let Verdict::Mismatch(found) = check.check_row(&item) {
             return Err(journal::mismatch_error(journal_path, &input, &found, limits).into());
+        }
+        if check.skipped() == confirmed.len() {
+            break;
         }
     }
     check
