@@ -13,14 +13,12 @@ pub fn build(options: &UpsertOptions) -> Result<Client, String> {
         .timeout(options.timeout)
         .allow_insecure_http(options.allow_insecure_http)
         .isolate_rejected_inputs(options.isolate);
-    builder = match &options.credentials {
-        Credentials::Token(token) => builder.access_token(token.expose_secret()),
-        credentials @ Credentials::OAuth { .. } => match credentials.oauth() {
-            Some(oauth) => builder.oauth(oauth),
-            None => builder,
-        },
-        Credentials::None => builder,
-    };
+    if let Credentials::Token(token) = &options.credentials {
+        builder = builder.access_token(token.expose_secret());
+    }
+    if let Some(oauth) = options.credentials.oauth() {
+        builder = builder.oauth(oauth);
+    }
     if let Some(version) = &options.api_version {
         builder = builder.api_version(version.clone());
     }

@@ -65,13 +65,7 @@ fn write_projects(path: &Path, count: u64, version: &str, every: u64) -> std::io
 pub async fn run(args: DemoArgs) -> Ending {
     match demo(args).await {
         Ok(ending) => ending,
-        Err(message) => {
-            let _ = writeln!(std::io::stderr(), "error: {message}");
-            Ending {
-                code: exit::USAGE,
-                at_once: false,
-            }
-        }
+        Err(message) => Ending::error(message),
     }
 }
 
@@ -135,15 +129,12 @@ async fn demo(args: DemoArgs) -> Result<Ending, String> {
         let opts = options(path);
         let result = crate::run::run(&opts).await.map_err(|e| e.to_string())?;
         summary::print(&opts, &result);
-        let code = summary::exit_code(&result);
+        let ending = Ending::after(&result);
         if result.stop.is_some() {
             emulator.shutdown().await;
-            return Ok(Ending {
-                code,
-                at_once: result.stop == Some(crate::run::Stop::Aborted),
-            });
+            return Ok(ending);
         }
-        worst = worst.max(code);
+        worst = worst.max(ending.code);
     }
     let records = emulator.record_count();
     say!(

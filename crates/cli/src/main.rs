@@ -338,23 +338,14 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Upsert(args) => match upsert_options(args) {
                 Ok(options) => summary::run_and_report(&options).await,
-                Err(message) => {
-                    let _ = writeln!(std::io::stderr(), "error: {message}");
-                    summary::Ending {
-                        code: exit::USAGE,
-                        at_once: false,
-                    }
-                }
+                Err(message) => summary::Ending::error(message),
             },
-            Command::Emulator(args) => summary::Ending {
-                code: match hubspot_projects_emulator::serve(args).await {
-                    Ok(()) => exit::OK,
-                    Err(e) => {
-                        let _ = writeln!(std::io::stderr(), "error: {e}");
-                        exit::USAGE
-                    }
+            Command::Emulator(args) => match hubspot_projects_emulator::serve(args).await {
+                Ok(()) => summary::Ending {
+                    code: exit::OK,
+                    at_once: false,
                 },
-                at_once: false,
+                Err(e) => summary::Ending::error(e),
             },
             Command::Demo(args) => demo::run(args).await,
         }

@@ -4,9 +4,9 @@
 //! in bounded channels, so memory stays flat however large the file. Each completed batch is
 //! written to the journal and the report (when given) before the next one is looked at.
 //!
-//! A resumed run first checks the journal against the input (the whole file, before anything
-//! is sent, when the input is a regular file), writes the rows the journal confirmed at the
-//! head of the report, then sends only the rest.
+//! A resumed run first checks the journal against the input (the file up to its last confirmed
+//! row, before anything is sent, when the input is a regular file), writes the rows the journal
+//! confirmed at the head of the report, then sends only the rest.
 
 use crate::client;
 use crate::feed::{self, ReaderEvent, ReaderSettings, Row, RowTag};
@@ -67,6 +67,15 @@ pub struct RunResult {
     pub in_flight: usize,
     /// Wall time.
     pub elapsed: Duration,
+}
+
+impl RunResult {
+    /// Keeps `line` for the closing message if it is among the first failures.
+    fn note_failure(&mut self, line: &ReportLine) {
+        if self.first_failures.len() < FIRST_FAILURES {
+            self.first_failures.push(line.clone());
+        }
+    }
 }
 
 /// What a dry run would send.
@@ -281,12 +290,6 @@ struct Run {
 }
 
 impl Run {
-    fn note_failure(&mut self, line: &ReportLine) {
-        if self.result.first_failures.len() < FIRST_FAILURES {
-            self.result.first_failures.push(line.clone());
-        }
-    }
-
     fn absorb(&mut self, report: &BatchReport<RowTag>) -> Result<(), RunError> {
         self.result.tally.add_requests(report);
         if let Some(reason) = &report.stopped
@@ -298,7 +301,7 @@ impl Run {
             let line = ReportLine::from_outcome(outcome.tag.line, &outcome.id, &outcome.outcome);
             self.result.tally.record(&line);
             if line.outcome == OutcomeKind::Failed {
-                self.note_failure(&line);
+                self.result.note_failure(&line);
             }
             self.outputs.report(&line)?;
             if let Some(entry) = JournalEntry::confirmed(&line, outcome.tag.hash) {
@@ -311,7 +314,7 @@ impl Run {
     fn invalid(&mut self, error: InputError, strict: bool) -> Result<(), RunError> {
         let line = ReportLine::invalid(&error);
         self.result.tally.record(&line);
-        self.note_failure(&line);
+        self.result.note_failure(&line);
         self.outputs.report(&line)?;
         if strict {
             self.result.strict_stop = Some(error);
@@ -391,7 +394,8 @@ impl Run {
 }
 
 /// Reads a regular input file once more, before anything is sent, to check every row against
-/// what the journal confirmed.
+/// what the journal confirmed. Reading stops once every confirmed row is met: no row after it
+/// can differ from the journal.
 fn check_whole_input(
     options: &UpsertOptions,
     header: &JournalHeader,
@@ -410,6 +414,9 @@ fn check_whole_input(
     for item in records {
         if let Verdict::Mismatch(found) = check.check_row(&item) {
             return Err(journal::mismatch_error(journal_path, &input, &found, limits).into());
+        }
+        if check.skipped() == confirmed.len() {
+            break;
         }
     }
     check
@@ -448,9 +455,7 @@ fn dry_run(
             Err(error) => {
                 let line = ReportLine::invalid(&error);
                 result.tally.record(&line);
-                if result.first_failures.len() < FIRST_FAILURES {
-                    result.first_failures.push(line);
-                }
+                result.note_failure(&line);
                 if strict {
                     result.strict_stop = Some(error);
                     break;

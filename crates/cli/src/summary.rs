@@ -19,28 +19,39 @@ pub struct Ending {
     pub at_once: bool,
 }
 
+impl Ending {
+    /// The ending of a run that produced `result`.
+    pub fn after(result: &RunResult) -> Self {
+        Self {
+            code: exit_code(result),
+            at_once: result.stop == Some(Stop::Aborted),
+        }
+    }
+
+    /// The ending of a command that failed before or outside the rows: the message on standard
+    /// error, and the usage exit code.
+    pub fn error(message: impl std::fmt::Display) -> Self {
+        let _ = writeln!(io::stderr(), "error: {message}");
+        Self {
+            code: exit::USAGE,
+            at_once: false,
+        }
+    }
+}
+
 /// Runs an upsert, prints what it did and says how to end.
 pub async fn run_and_report(options: &UpsertOptions) -> Ending {
     match run::run(options).await {
         Ok(result) => {
             print(options, &result);
-            Ending {
-                code: exit_code(&result),
-                at_once: result.stop == Some(Stop::Aborted),
-            }
+            Ending::after(&result)
         }
-        Err(error) => {
-            let _ = writeln!(io::stderr(), "error: {error}");
-            Ending {
-                code: exit::USAGE,
-                at_once: false,
-            }
-        }
+        Err(error) => Ending::error(error),
     }
 }
 
 /// The exit code a run ends with.
-pub fn exit_code(result: &RunResult) -> u8 {
+fn exit_code(result: &RunResult) -> u8 {
     if result.strict_stop.is_some() {
         exit::USAGE
     } else if result.stop.is_some() {

@@ -96,6 +96,17 @@ impl ResumeCheck<'_> {
     /// The verdict on the row at `line`: `hash` is `None` for a row that is invalid, `id` the
     /// row's id when it could be read.
     pub fn check(&mut self, line: u64, hash: Option<RowHash>, id: Option<&str>) -> Verdict {
+        self.check_with(line, || hash, id)
+    }
+
+    /// [`check`](Self::check), with the hash asked for only when the journal confirmed `line`:
+    /// no other verdict depends on it.
+    fn check_with(
+        &mut self,
+        line: u64,
+        hash: impl FnOnce() -> Option<RowHash>,
+        id: Option<&str>,
+    ) -> Verdict {
         let Some(&(confirmed_line, confirmed_hash)) = self.rows.get(self.next) else {
             return Verdict::Send;
         };
@@ -108,7 +119,7 @@ impl ResumeCheck<'_> {
         if confirmed_line > line {
             return Verdict::Send;
         }
-        if hash == Some(confirmed_hash) {
+        if hash() == Some(confirmed_hash) {
             self.next += 1;
             return Verdict::Skip;
         }
@@ -118,16 +129,16 @@ impl ResumeCheck<'_> {
         })
     }
 
-    /// The verdict on a row as the reader gives it: a record (hashed as sent) or a row that
-    /// could not be read.
+    /// The verdict on a row as the reader gives it: a record (hashed as sent, when its line is
+    /// one the journal confirmed) or a row that could not be read.
     pub fn check_row(
         &mut self,
         row: &Result<crate::input::SourceRecord, crate::input::InputError>,
     ) -> Verdict {
         match row {
-            Ok(record) => self.check(
+            Ok(record) => self.check_with(
                 record.line,
-                Some(RowHash::of(&record.input)),
+                || Some(RowHash::of(&record.input)),
                 Some(&record.input.id),
             ),
             Err(error) => self.check(error.line, None, error.id.as_deref()),
