@@ -304,10 +304,11 @@ async fn attempt(
     // The generated client's hooks: the pre-hook cannot fail, the exec hook wraps the request
     // in its tracing span.
     let _ = shared.api.pre::<()>(&mut request, &info).await;
-    let response = shared.api.exec(request, &info).await.map_err(transport)?;
+    let mut response = shared.api.exec(request, &info).await.map_err(transport)?;
     let status = response.status().as_u16();
-    shared.pacer.observe(response.headers()).await;
-    let headers = response.headers().clone();
+    // Reading the body does not need the headers: take them rather than copy them.
+    let headers = std::mem::take(response.headers_mut());
+    shared.pacer.observe(&headers).await;
     let correlation_id = correlation_header(&headers);
     let body = response.bytes().await.map_err(transport)?;
     match status {
