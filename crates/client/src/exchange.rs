@@ -116,22 +116,21 @@ pub(crate) async fn send(
         let sent = tokio::time::Instant::now();
         let outcome = attempt(shared, body, token.as_ref()).await;
         drop(slot);
-        let (mut error, asked) = match outcome {
-            Ok(answer) => {
-                stop.answered();
-                shared
-                    .in_flight
-                    .observe(sent.elapsed(), shared.pacer.current());
-                return Ok(answer);
-            }
-            Err(failure) => failure,
-        };
-        if !is_unanswered(&error) {
+        // Any answer, whatever its status, shows the endpoint is up and how long it takes.
+        if outcome
+            .as_ref()
+            .err()
+            .is_none_or(|(error, _)| !is_unanswered(error))
+        {
             stop.answered();
             shared
                 .in_flight
                 .observe(sent.elapsed(), shared.pacer.current());
         }
+        let (mut error, asked) = match outcome {
+            Ok(answer) => return Ok(answer),
+            Err(failure) => failure,
+        };
         if matches!(error, Error::RateLimited { .. }) {
             tally.rate_limited += 1;
         }
