@@ -36,16 +36,31 @@ impl AccessToken {
         self.0.expose_secret()
     }
 
+    /// Why the token cannot be sent in a header, if it cannot, worded to follow "the access
+    /// token".
+    pub(crate) fn problem(&self) -> Option<&'static str> {
+        let token = self.expose().trim();
+        if token.is_empty() {
+            return Some("is empty");
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Some(
+                "holds characters that cannot be sent in a header (only visible ASCII can)",
+            );
+        }
+        None
+    }
+
     /// The `Authorization` header value, marked sensitive.
     pub(crate) fn header(&self) -> Result<HeaderValue, AuthError> {
-        let token = self.expose().trim();
-        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        if self.problem().is_some() {
             return Err(AuthError::Refused {
                 message:
                     "the access token is empty or holds characters that cannot be sent in a header"
                         .into(),
             });
         }
+        let token = self.expose().trim();
         let mut value =
             HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| AuthError::Refused {
                 message: "the access token cannot be sent in a header".into(),

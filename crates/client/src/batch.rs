@@ -136,6 +136,8 @@ fn undecodable(
 /// A 2xx answer decoded into the generated types, with one outcome per input: what
 /// [`Client::upsert_batch`](crate::Client::upsert_batch) returns.
 pub(crate) struct TypedAnswer {
+    /// The inputs as sent, in order: each outcome is that of the input at its position.
+    pub(crate) inputs: Vec<types::SimplePublicObjectBatchInputUpsert>,
     pub(crate) status: u16,
     pub(crate) correlation_id: Option<String>,
     pub(crate) answer: types::BatchResponseSimplePublicUpsertObjectWithErrors,
@@ -173,6 +175,7 @@ pub(crate) async fn execute_typed(
         answer.correlation_id.as_deref(),
     );
     Ok(TypedAnswer {
+        inputs: prepared.inputs,
         status: answer.status,
         correlation_id: answer.correlation_id,
         answer: decoded,

@@ -127,19 +127,16 @@ impl Client {
                 reason,
             });
         }
-        let identities: Vec<(String, Option<String>)> = inputs
-            .iter()
-            .map(|input| (input.id.clone(), input.id_property.clone()))
-            .collect();
         let typed = batch::execute_typed(&self.shared, inputs).await?;
-        let outcomes = identities
+        let outcomes = typed
+            .inputs
             .into_iter()
             .zip(typed.outcomes)
             .enumerate()
-            .map(|(tag, ((id, id_property), outcome))| RecordOutcome {
+            .map(|(tag, (input, outcome))| RecordOutcome {
                 tag,
-                id,
-                id_property,
+                id: input.id,
+                id_property: input.id_property,
                 outcome,
             })
             .collect();

@@ -291,7 +291,10 @@ impl ClientBuilder {
         };
         let auth: Option<Auth> = match &self.credentials {
             Some(Credentials::Static(token)) => {
-                check_token(token)?;
+                // A static token must be sendable in a header.
+                if let Some(problem) = token.problem() {
+                    return Err(ConfigError::BadToken(problem));
+                }
                 Some(Auth::Source(Arc::new(StaticToken(token.clone()))))
             }
             Some(Credentials::OAuth(credentials)) => {
@@ -365,20 +368,6 @@ impl fmt::Debug for Credentials {
             Self::Source(_) => f.write_str("TokenSource"),
         }
     }
-}
-
-/// A static token must be sendable in a header.
-fn check_token(token: &AccessToken) -> Result<(), ConfigError> {
-    let text = token.expose().trim();
-    if text.is_empty() {
-        return Err(ConfigError::BadToken("is empty"));
-    }
-    if !text.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ConfigError::BadToken(
-            "holds characters that cannot be sent in a header (only visible ASCII can)",
-        ));
-    }
-    Ok(())
 }
 
 fn check_base_url(text: &str, allow_insecure_http: bool) -> Result<String, ConfigError> {

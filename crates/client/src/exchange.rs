@@ -116,22 +116,21 @@ pub(crate) async fn send(
         let sent = tokio::time::Instant::now();
         let outcome = attempt(shared, body, token.as_ref()).await;
         drop(slot);
-        let (mut error, asked) = match outcome {
-            Ok(answer) => {
-                stop.answered();
-                shared
-                    .in_flight
-                    .observe(sent.elapsed(), shared.pacer.current());
-                return Ok(answer);
-            }
-            Err(failure) => failure,
-        };
-        if !is_unanswered(&error) {
+        // Any answer, whatever its status, shows the endpoint is up and how long it takes.
+        if outcome
+            .as_ref()
+            .err()
+            .is_none_or(|(error, _)| !is_unanswered(error))
+        {
             stop.answered();
             shared
                 .in_flight
                 .observe(sent.elapsed(), shared.pacer.current());
         }
+        let (mut error, asked) = match outcome {
+            Ok(answer) => return Ok(answer),
+            Err(failure) => failure,
+        };
         if matches!(error, Error::RateLimited { .. }) {
             tally.rate_limited += 1;
         }
@@ -304,10 +303,11 @@ async fn attempt(
     // The generated client's hooks: the pre-hook cannot fail, the exec hook wraps the request
     // in its tracing span.
     let _ = shared.api.pre::<()>(&mut request, &info).await;
-    let response = shared.api.exec(request, &info).await.map_err(transport)?;
+    let mut response = shared.api.exec(request, &info).await.map_err(transport)?;
     let status = response.status().as_u16();
-    shared.pacer.observe(response.headers()).await;
-    let headers = response.headers().clone();
+    // Reading the body does not need the headers: take them rather than copy them.
+    let headers = std::mem::take(response.headers_mut());
+    shared.pacer.observe(&headers).await;
     let correlation_id = correlation_header(&headers);
     let body = response.bytes().await.map_err(transport)?;
     match status {

@@ -98,11 +98,12 @@ impl Pacer {
             let asked = Pace::of(self.current());
             match self.store.admit(asked).await {
                 Ok(Admission::Now(pace)) => {
-                    self.learn(pace);
+                    // A tighter pace another process recorded.
+                    self.lower_to(pace.budget);
                     return Ok(());
                 }
                 Ok(Admission::Reserved(wait, pace)) => {
-                    self.learn(pace);
+                    self.lower_to(pace.budget);
                     tokio::time::sleep(wait).await;
                     // Another sharer may have met the daily limit meanwhile. The slot was
                     // reserved while the store answered, so a store that fails or is slow now
@@ -134,12 +135,14 @@ impl Pacer {
         }
     }
 
-    /// Takes on a tighter pace another process recorded.
-    fn learn(&self, pace: Pace) {
+    /// Takes on `budget` if it is lower than the one in force; returns whether it was.
+    fn lower_to(&self, budget: RateBudget) -> bool {
         let mut current = self.lock();
-        if pace.budget.is_lower_than(&current) {
-            *current = pace.budget;
+        let lower = budget.is_lower_than(&current);
+        if lower {
+            *current = budget;
         }
+        lower
     }
 
     /// Records HubSpot's daily stop for everyone sharing the budget, until it resets.
@@ -170,24 +173,16 @@ impl Pacer {
             _ => None,
         };
         let mut hold = None;
-        if let Some(announced) = announced {
-            let lower = {
-                let mut current = self.lock();
-                let lower = announced.is_lower_than(&current);
-                if lower {
-                    *current = announced;
-                }
-                lower
-            };
-            if lower {
-                tracing::info!(
-                    budget = %announced,
-                    "HubSpot's rate-limit headers announce a lower budget; pacing to it"
-                );
-                let pace = Pace::of(announced);
-                self.report(self.store.tighten(pace).await);
-                hold = Some(pace.period);
-            }
+        if let Some(announced) = announced
+            && self.lower_to(announced)
+        {
+            tracing::info!(
+                budget = %announced,
+                "HubSpot's rate-limit headers announce a lower budget; pacing to it"
+            );
+            let pace = Pace::of(announced);
+            self.report(self.store.tighten(pace).await);
+            hold = Some(pace.period);
         }
         if number(headers::RATE_LIMIT_REMAINING) == Some(0) {
             let period = Pace::of(self.current()).period;

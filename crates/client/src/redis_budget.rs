@@ -168,6 +168,12 @@ pub(crate) fn hashed_key(credentials: &str) -> String {
         .collect()
 }
 
+impl From<redis::RedisError> for StoreError {
+    fn from(error: redis::RedisError) -> Self {
+        Self(format!("Redis: {error}"))
+    }
+}
+
 /// The Redis side of a shared budget.
 pub(crate) struct RedisStore {
     client: redis::Client,
@@ -194,7 +200,7 @@ impl RedisStore {
             })
             .await
             .cloned()
-            .map_err(|e| StoreError(format!("Redis: {e}")))
+            .map_err(StoreError::from)
     }
 
     async fn raise(
@@ -214,8 +220,7 @@ impl RedisStore {
             .arg(text)
             .arg(lifetime.as_millis().max(1) as u64)
             .invoke_async(&mut connection)
-            .await
-            .map_err(|e| StoreError(format!("Redis: {e}")))?;
+            .await?;
         Ok(())
     }
 }
@@ -252,8 +257,7 @@ impl BudgetStore for RedisStore {
                 .key(&self.daily)
                 .arg(pace.period.as_micros() as u64)
                 .invoke_async(&mut connection)
-                .await
-                .map_err(|e| StoreError(format!("Redis: {e}")))?;
+                .await?;
             let text = |value: Option<&Value>| -> String {
                 match value {
                     Some(Value::BulkString(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
@@ -314,7 +318,7 @@ impl BudgetStore for RedisStore {
                 .arg(&self.daily)
                 .query_async(&mut connection)
                 .await
-                .map_err(|e| StoreError(format!("Redis: {e}")))
+                .map_err(StoreError::from)
         })
     }
 
@@ -332,8 +336,7 @@ impl BudgetStore for RedisStore {
                 .arg("PX")
                 .arg(lifetime.as_millis() as u64)
                 .query_async(&mut connection)
-                .await
-                .map_err(|e| StoreError(format!("Redis: {e}")))?;
+                .await?;
             Ok(())
         })
     }

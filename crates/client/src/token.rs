@@ -84,12 +84,13 @@ async fn refresh(
         .build()
         .map_err(|e| unavailable(error_from_transport(e)))?;
     let _ = api.pre::<()>(&mut built, &info).await;
-    let response = api
+    let mut response = api
         .exec(built, &info)
         .await
         .map_err(|e| unavailable(error_from_transport(e)))?;
     let status = response.status().as_u16();
-    let headers = response.headers().clone();
+    // Reading the body does not need the headers: take them rather than copy them.
+    let headers = std::mem::take(response.headers_mut());
     let body = response
         .bytes()
         .await
